@@ -1,0 +1,136 @@
+"""The runtime loop of one execution environment, run as `python -S bootstrap.py`.
+
+Standard library only: it runs beside the function's code and layers, not the course's
+virtual environment. Protocol with the executor (see lambda_executor.py):
+
+- fd 0 carries requests, one JSON line each: {"requestId", "payload", "deadlineMs", ...}.
+- the original fd 1 carries replies, one JSON line each: {"ok": true, "payload": ...} or
+  {"ok": false, "error": {"errorType", "errorMessage", "stackTrace"}}.
+- the handler's own stdout and stderr both go to fd 2, which the executor copies to the
+  function's log group; after each invocation a marker line closes that invocation's output.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+
+LOG_MARKER = "\x1eWORKSHOP-END-OF-INVOCATION "
+
+
+class LambdaContext:
+    """The context object as the Python runtime documents it."""
+
+    def __init__(self, request: dict) -> None:
+        self.aws_request_id = request["requestId"]
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.invoked_function_arn = request.get("invokedFunctionArn", "")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self.identity = None
+        self.client_context = None
+        self._deadline_ms = request["deadlineMs"]
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+
+def error_of(exc: BaseException, error_type: str | None = None, message: str | None = None) -> dict:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return {
+        "errorType": error_type or type(exc).__name__,
+        "errorMessage": message if message is not None else str(exc),
+        "stackTrace": traceback.format_list(frames),
+    }
+
+
+def load_handler(spec: str):
+    """Import `module.function` the way the Lambda runtime does, with its error types."""
+    module_name, _, function_name = spec.rpartition(".")
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except SyntaxError as exc:
+        raise InitError(error_of(exc, "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}"))
+    except ImportError as exc:
+        raise InitError(error_of(exc, "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"))
+    except Exception as exc:  # an error raised by the module's own top-level code
+        raise InitError(error_of(exc))
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        raise InitError({
+            "errorType": "Runtime.HandlerNotFound",
+            "errorMessage": f"Handler '{function_name}' missing on module '{module_name}'",
+            "stackTrace": [],
+        })
+    return handler
+
+
+def peak_memory_kb() -> int:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would report the parent's.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+class InitError(Exception):
+    def __init__(self, error: dict) -> None:
+        super().__init__(error["errorMessage"])
+        self.error = error
+
+
+def main() -> None:
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # print() in the handler goes to the log stream, never into the protocol
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    requests = sys.stdin
+
+    init_error = None
+    try:
+        handler = load_handler(os.environ["_HANDLER"])
+    except InitError as exc:
+        init_error = exc.error
+        print(f"[ERROR] {init_error['errorType']}: {init_error['errorMessage']}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.write(LOG_MARKER + "init\n")
+    sys.stderr.flush()
+    replies.write(json.dumps({"ready": True}) + "\n")
+
+    for line in requests:
+        request = json.loads(line)
+        reply = {"ok": False, "error": init_error} if init_error else invoke(handler, request)
+        reply["maxRssKb"] = peak_memory_kb()
+        sys.stdout.flush()
+        sys.stderr.write(LOG_MARKER + request["requestId"] + "\n")
+        sys.stderr.flush()
+        replies.write(json.dumps(reply) + "\n")
+
+
+def invoke(handler, request: dict) -> dict:
+    try:
+        result = handler(request["payload"], LambdaContext(request))
+    except Exception as exc:
+        error = error_of(exc)
+        print(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n{traceback.format_exc()}", file=sys.stderr)
+        return {"ok": False, "error": error}
+    except SystemExit as exc:
+        message = f"RequestId: {request['requestId']} Error: Runtime exited with error: exit status {exc.code}"
+        return {"ok": False, "error": error_of(exc, "Runtime.ExitError", message)}
+    try:
+        return {"ok": True, "payload": json.dumps(result)}
+    except (TypeError, ValueError) as exc:  # what json.dumps cannot take, the runtime cannot return
+        return {"ok": False, "error": error_of(exc, "Runtime.MarshalError", f"Unable to marshal response: {exc}")}
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""From moto's Lambda model to what an execution environment runs: code, layers, runtime."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+import zipfile
+from pathlib import Path
+
+from ..distributions import RUNTIME_PROVIDED, closure, vendor
+from .lambda_executor import FunctionConfig
+
+# The public Powertools for AWS Lambda (Python) layers, any region, version and architecture.
+POWERTOOLS_LAYER = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:017000801446:layer:AWSLambdaPowertoolsPython[A-Za-z0-9-]*:\d+$")
+
+
+class UnknownFunction(LookupError):
+    pass
+
+
+class FunctionResolver:
+    def __init__(self, state_dir: Path, endpoint_url: str) -> None:
+        self.state_dir = state_dir
+        self.endpoint_url = endpoint_url
+        self._lock = threading.Lock()
+        self.runtime_dir = self._linked_distributions("runtime", RUNTIME_PROVIDED, provided=())
+
+    def _linked_distributions(self, name: str, requirements, provided=RUNTIME_PROVIDED) -> str:
+        target = self.state_dir / name
+        if not (target / ".complete").exists():
+            vendor(closure(requirements, provided), target, link=True)
+            (target / ".complete").touch()
+        return str(target)
+
+    def _unzip(self, kind: str, sha: str, code: bytes) -> str:
+        target = self.state_dir / kind / (hashlib.sha256(sha.encode()).hexdigest()[:32] if code else "empty")
+        with self._lock:
+            if not (target / ".complete").exists():
+                target.mkdir(parents=True, exist_ok=True)
+                if code:
+                    zipfile.ZipFile(io.BytesIO(code)).extractall(target)
+                (target / ".complete").touch()
+        return str(target)
+
+    def _layer_dir(self, backend, arn: str) -> str:
+        if POWERTOOLS_LAYER.match(arn):
+            layer = self.state_dir / "layers" / "powertools"
+            self._linked_distributions("layers/powertools/python", ["aws-lambda-powertools"])
+            return str(layer)
+        version = backend.layers_versions_by_arn(arn)
+        if version is None:
+            raise UnknownFunction(f"layer {arn} does not exist")
+        return self._unzip("layers", version.code_sha_256, version.code_bytes)
+
+    def config_for(self, fn) -> FunctionConfig:
+        from moto.awslambda.models import lambda_backends
+
+        backend = lambda_backends[fn.account_id][fn.region]
+        layers = tuple(self._layer_dir(backend, layer["Arn"]) for layer in fn.layers or [])
+        return FunctionConfig(
+            name=fn.function_name,
+            arn=fn.function_arn,
+            handler=fn.handler or "index.handler",
+            code_dir=self._unzip("code", fn.code_sha_256, fn.code_bytes),
+            layer_dirs=layers,
+            runtime_dir=self.runtime_dir,
+            timeout=int(fn.timeout or 3),
+            memory_size=int(fn.memory_size or 128),
+            environment=tuple(sorted((k, str(v)) for k, v in (fn.environment_vars or {}).items())),
+            account_id=fn.account_id,
+            region=fn.region,
+            endpoint_url=self.endpoint_url,
+        )
+
+    def config_for_arn(self, arn: str) -> FunctionConfig:
+        from moto.awslambda.models import lambda_backends
+
+        parts = arn.split(":")
+        if len(parts) < 7 or parts[2] != "lambda":
+            raise UnknownFunction(f"not a function ARN: {arn}")
+        region, account, name = parts[3], parts[4], parts[6]
+        qualifier = parts[7] if len(parts) > 7 else None
+        try:
+            fn = lambda_backends[account][region].get_function(name, qualifier)
+        except Exception:
+            raise UnknownFunction(f"function {arn} does not exist") from None
+        return self.config_for(fn)

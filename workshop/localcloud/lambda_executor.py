@@ -1,0 +1,326 @@
+"""Lambda without Docker: execution environments are subprocesses of our own bootstrap.
+
+An environment runs the function's unzipped code with its layers on PYTHONPATH (as /opt/python
+would be), the runtime's own packages (boto3 and botocore) and the standard library, never the
+course's virtual environment. Environments are reused while warm, spawned on demand under
+concurrency, killed at the function's timeout, and every invocation writes START, END and
+REPORT lines to the function's log group as Lambda does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .bootstrap import LOG_MARKER
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+IDLE_SECONDS = 600  # an environment idle this long is frozen for good, as Lambda would reclaim it
+MAX_ENVIRONMENTS_PER_FUNCTION = int(os.environ.get("WORKSHOP_LAMBDA_MAX_ENVIRONMENTS", "16"))
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """What an execution environment needs to know of a function; its identity is its config."""
+
+    name: str
+    arn: str
+    handler: str
+    code_dir: str
+    layer_dirs: tuple[str, ...]
+    runtime_dir: str
+    timeout: int
+    memory_size: int
+    environment: tuple[tuple[str, str], ...]
+    account_id: str
+    region: str
+    endpoint_url: str
+    version: str = "$LATEST"
+
+
+@dataclass
+class InvokeResult:
+    payload: bytes
+    function_error: str | None  # "Unhandled" like Lambda, or None
+    log_tail: str
+    request_id: str
+    init_duration_ms: float | None = None
+    duration_ms: float = 0.0
+
+
+LogSink = Callable[[FunctionConfig, str, list[str]], None]  # (function, stream, lines)
+
+
+class EnvironmentDied(Exception):
+    pass
+
+
+class ExecutionEnvironment:
+    """One subprocess running bootstrap.py for one function configuration."""
+
+    def __init__(self, config: FunctionConfig) -> None:
+        self.config = config
+        self.id = uuid.uuid4().hex
+        now = time.gmtime()
+        self.log_stream = f"{now.tm_year}/{now.tm_mon:02d}/{now.tm_mday:02d}/[{config.version}]{self.id}"
+        self.last_used = time.monotonic()
+        self.init_duration_ms: float | None = None
+        self._log_lines: list[str] = []
+        self._log_cond = threading.Condition()
+        self._finished_requests: set[str] = set()
+        self._reply_buffer = b""
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-S", "-P", "-u", str(BOOTSTRAP)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=config.code_dir,
+            env=self._environment(),
+            start_new_session=True,  # so a timeout kills the handler's own children too
+        )
+        threading.Thread(target=self._pump_logs, daemon=True).start()
+        self._started = started
+
+    def _environment(self) -> dict[str, str]:
+        c = self.config
+        python_path = [c.code_dir]
+        for layer in c.layer_dirs:  # the order Lambda documents for /opt/python
+            python_path += [f"{layer}/python", f"{layer}/python/lib/python3.11/site-packages"]
+        python_path.append(c.runtime_dir)
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "PYTHONPATH": os.pathsep.join(python_path),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LAMBDA_TASK_ROOT": c.code_dir,
+            "LAMBDA_RUNTIME_DIR": c.runtime_dir,
+            "_HANDLER": c.handler,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+            "AWS_LAMBDA_FUNCTION_NAME": c.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(c.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": c.version,
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{c.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_REGION": c.region,
+            "AWS_DEFAULT_REGION": c.region,
+        }
+        env.update(dict(c.environment))
+        # Never the learner's own credentials or endpoints: the local cloud, as this account.
+        env.update({
+            "AWS_ACCESS_KEY_ID": f"LOCAL{c.account_id}",
+            "AWS_SECRET_ACCESS_KEY": "local-secret",
+            "AWS_SESSION_TOKEN": "local-session",
+            "AWS_ENDPOINT_URL": c.endpoint_url,
+        })
+        for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            env.pop(name, None)
+        env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+        return env
+
+    # -- the log pipe: everything the handler prints, closed per invocation by a marker line
+
+    def _pump_logs(self) -> None:
+        for raw in iter(self.process.stderr.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self._log_cond:
+                if line.startswith(LOG_MARKER):
+                    self._finished_requests.add(line[len(LOG_MARKER):])
+                else:
+                    self._log_lines.append(line)
+                self._log_cond.notify_all()
+        with self._log_cond:
+            self._finished_requests.add("*")  # the process is gone: nothing more will come
+            self._log_cond.notify_all()
+
+    def take_logs(self, request_id: str | None, wait: float = 1.0) -> list[str]:
+        with self._log_cond:
+            if request_id:
+                self._log_cond.wait_for(
+                    lambda: request_id in self._finished_requests or "*" in self._finished_requests, wait)
+            lines, self._log_lines = self._log_lines, []
+            return lines
+
+    # -- the reply pipe
+
+    def _read_reply(self, deadline: float) -> dict:
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._reply_buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    raise EnvironmentDied(self.process.wait())
+                self._reply_buffer += chunk
+        line, _, self._reply_buffer = self._reply_buffer.partition(b"\n")
+        return json.loads(line)
+
+    def wait_ready(self) -> None:
+        """The init phase: importing the handler module, bounded by the function's timeout."""
+        self._read_reply(time.monotonic() + self.config.timeout)
+        self.init_duration_ms = (time.perf_counter() - self._started) * 1000
+
+    def send(self, request: dict, deadline: float) -> dict:
+        self.process.stdin.write((json.dumps(request) + "\n").encode())
+        self.process.stdin.flush()
+        return self._read_reply(deadline)
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+class LambdaExecutor:
+    """Pools of execution environments, one pool per function configuration."""
+
+    def __init__(self, log_sink: LogSink) -> None:
+        self._log_sink = log_sink
+        self._idle: dict[FunctionConfig, list[ExecutionEnvironment]] = {}
+        self._busy: dict[FunctionConfig, int] = {}
+        self._lock = threading.Condition()
+        self._closed = False
+        threading.Thread(target=self._reap_idle, daemon=True).start()
+
+    def invoke(self, config: FunctionConfig, payload: bytes) -> InvokeResult:
+        request_id = str(uuid.uuid4())
+        env, cold = self._acquire(config)
+        try:
+            return self._run(env, cold, config, payload, request_id)
+        finally:
+            self._release(env)
+
+    def _acquire(self, config: FunctionConfig) -> tuple[ExecutionEnvironment, bool]:
+        with self._lock:
+            while True:
+                idle = self._idle.setdefault(config, [])
+                while idle:
+                    env = idle.pop()
+                    if env.alive:
+                        self._busy[config] = self._busy.get(config, 0) + 1
+                        return env, False
+                if self._busy.get(config, 0) < MAX_ENVIRONMENTS_PER_FUNCTION:
+                    self._busy[config] = self._busy.get(config, 0) + 1
+                    break
+                self._lock.wait()  # at the concurrency cap, queue instead of throttling
+        try:
+            return ExecutionEnvironment(config), True
+        except BaseException:
+            self._release(None, config)
+            raise
+
+    def _release(self, env: ExecutionEnvironment | None, config: FunctionConfig | None = None) -> None:
+        config = config or env.config
+        with self._lock:
+            self._busy[config] -= 1
+            if env is not None and env.alive and not self._closed:
+                env.last_used = time.monotonic()
+                self._idle.setdefault(config, []).append(env)
+            self._lock.notify_all()
+
+    def _run(self, env: ExecutionEnvironment, cold: bool, config: FunctionConfig, payload: bytes,
+             request_id: str) -> InvokeResult:
+        lines: list[str] = []
+        function_error = None
+        started = time.perf_counter()
+        try:
+            if cold:
+                env.wait_ready()
+                lines += env.take_logs("init")  # init output comes before START, as on Lambda
+            started = time.perf_counter()
+            deadline = time.monotonic() + config.timeout
+            lines.append(f"START RequestId: {request_id} Version: {config.version}")
+            reply = env.send({
+                "requestId": request_id,
+                "payload": json.loads(payload or b"{}"),
+                "deadlineMs": int((time.time() + config.timeout) * 1000),
+                "invokedFunctionArn": config.arn,
+            }, deadline)
+            lines += env.take_logs(request_id)
+            max_rss_mb = math.ceil(reply.get("maxRssKb", 0) / 1024)
+            if reply["ok"]:
+                body = reply["payload"].encode()
+            else:
+                function_error = "Unhandled"
+                body = json.dumps(reply["error"]).encode()
+            status = ""
+        except TimeoutError:
+            env.kill()
+            lines += env.take_logs(None, wait=0.2)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+            message = f"{stamp}Z {request_id} Task timed out after {config.timeout:.2f} seconds"
+            lines.append(message)
+            function_error, max_rss_mb, status = "Unhandled", 0, "\tStatus: timeout"
+            body = json.dumps({"errorMessage": message}).encode()
+        except EnvironmentDied as died:
+            lines += env.take_logs(None, wait=0.5)
+            message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {died.args[0]}"
+            lines.append(message)
+            function_error, max_rss_mb, status = "Unhandled", 0, "\tStatus: error\tError Type: Runtime.ExitError"
+            body = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
+        duration = (time.perf_counter() - started) * 1000
+        init = f"\tInit Duration: {env.init_duration_ms:.2f} ms" if cold and env.init_duration_ms else ""
+        lines.append(f"END RequestId: {request_id}")
+        lines.append(
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {math.ceil(duration)} ms"
+            f"\tMemory Size: {config.memory_size} MB\tMax Memory Used: {max_rss_mb} MB{init}{status}")
+        self._log_sink(config, env.log_stream, lines)
+        return InvokeResult(
+            payload=body,
+            function_error=function_error,
+            log_tail="\n".join(lines)[-4096:],
+            request_id=request_id,
+            init_duration_ms=env.init_duration_ms if cold else None,
+            duration_ms=duration,
+        )
+
+    def _reap_idle(self) -> None:
+        while not self._closed:
+            time.sleep(5)
+            cutoff = time.monotonic() - IDLE_SECONDS
+            with self._lock:
+                stale = [e for envs in self._idle.values() for e in envs if e.last_used < cutoff]
+                for envs in self._idle.values():
+                    envs[:] = [e for e in envs if e.last_used >= cutoff]
+            for env in stale:
+                env.kill()
+
+    def forget(self, predicate: Callable[[FunctionConfig], bool]) -> None:
+        """Drop the idle environments of functions that changed or were deleted."""
+        with self._lock:
+            doomed = [e for config, envs in self._idle.items() if predicate(config) for e in envs]
+            for config in [c for c in self._idle if predicate(c)]:
+                del self._idle[config]
+        for env in doomed:
+            env.kill()
+
+    def close(self) -> None:
+        self._closed = True
+        self.forget(lambda config: True)
+
+
+def log_tail_header(result: InvokeResult) -> str:
+    return base64.b64encode(result.log_tail.encode()).decode()

@@ -1,0 +1,20 @@
+"""Accounts: an access key `LOCAL<12 digits>` is that account, so dev and prod can be separate.
+
+moto 5.2.5 maps only the access keys its own IAM issued; every other key is account
+123456789012.
+"""
+
+from __future__ import annotations
+
+from moto.iam import models
+
+from ..safety import account_of_access_key
+
+
+def apply() -> None:
+    original = models.get_account_id_from
+
+    def get_account_id_from(access_key: str) -> str:
+        return account_of_access_key(access_key) or original(access_key)
+
+    models.get_account_id_from = get_account_id_from

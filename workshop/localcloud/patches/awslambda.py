@@ -1,0 +1,45 @@
+"""Lambda: invocations run in our executor; public layers and layer references behave as on AWS.
+
+moto 5.2.5 runs functions in Docker (or, without it, only echoes), has no hook for another
+runner, answers a CloudFormation Ref to a LayerVersion with an object repr, and refuses layer
+ARNs of other accounts (such as the public Powertools layer).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from moto.awslambda import models
+
+from ..functions import POWERTOOLS_LAYER
+from ..lambda_executor import log_tail_header
+
+
+def apply(cloud) -> None:
+    def invoke(self, body, request_headers, response_headers):
+        config = cloud.functions.config_for(self)
+        payload = (body if isinstance(body, str) else json.dumps(body or {})).encode()
+        if request_headers.get("x-amz-invocation-type") == "Event":
+            threading.Thread(target=cloud.executor.invoke, args=(config, payload), daemon=True).start()
+            return b""
+        result = cloud.executor.invoke(config, payload)
+        if result.function_error:
+            response_headers["x-amz-function-error"] = result.function_error
+        response_headers["x-amz-executed-version"] = config.version
+        if request_headers.get("x-amz-log-type") == "Tail":
+            response_headers["x-amz-log-result"] = log_tail_header(result)
+        return result.payload
+
+    models.LambdaFunction.invoke = invoke
+
+    original_layers_data = models.LambdaFunction._get_layers_data
+
+    def layers_data(self, arns):
+        public = [arn for arn in arns if POWERTOOLS_LAYER.match(arn)]
+        own = original_layers_data(self, [arn for arn in arns if arn not in public]) if len(public) < len(arns) else []
+        by_arn = {layer["Arn"]: layer for layer in own}
+        return [by_arn.get(arn, {"Arn": arn, "CodeSize": 0}) for arn in arns]
+
+    models.LambdaFunction._get_layers_data = layers_data
+    models.LayerVersion.physical_resource_id = property(lambda self: self.arn)

@@ -1,0 +1,89 @@
+"""Nothing local may reach a real account: fake credentials, loopback endpoints, and a refusal."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from urllib.parse import urlsplit
+
+ACCOUNTS = {"default": "123456789012", "dev": "111111111111", "prod": "222222222222", "staging": "333333333333"}
+DEFAULT_REGION = "us-east-1"
+_ACCESS_KEY = re.compile(r"^LOCAL(\d{12})$")
+
+
+class RealAwsRefused(RuntimeError):
+    """A request from the local target was about to leave this machine."""
+
+
+def account_id(name_or_id: str) -> str:
+    if re.fullmatch(r"\d{12}", name_or_id):
+        return name_or_id
+    try:
+        return ACCOUNTS[name_or_id]
+    except KeyError:
+        raise ValueError(f"unknown local account {name_or_id!r}: use one of {', '.join(ACCOUNTS)} or a 12-digit id")
+
+
+def access_key_for(account: str) -> str:
+    return f"LOCAL{account_id(account)}"
+
+
+def account_of_access_key(access_key: str) -> str | None:
+    match = _ACCESS_KEY.match(access_key or "")
+    return match.group(1) if match else None
+
+
+def use_fake_credentials(account: str = "default") -> None:
+    """Forget whatever AWS identity this process inherited, and take a local one."""
+    for name in list(os.environ):
+        if name.startswith("AWS_") and name not in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+            del os.environ[name]
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": access_key_for(account),
+        "AWS_SECRET_ACCESS_KEY": "local-secret",
+        "AWS_SESSION_TOKEN": "local-session",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_non_loopback(request, **_) -> None:
+    """A botocore before-send hook: the local target never sends a byte past 127.0.0.1."""
+    if not is_loopback_url(request.url):
+        raise RealAwsRefused(f"refused to send a request to {urlsplit(request.url).hostname}: "
+                             "the local target only talks to the local cloud on 127.0.0.1")
+
+
+def local_session(endpoint_url: str, account: str = "default", region: str = DEFAULT_REGION):
+    """A boto3 session whose every client goes to the local cloud, as `account`."""
+    import boto3
+    if not is_loopback_url(endpoint_url):
+        raise RealAwsRefused(f"the local cloud must be on a loopback address, not {endpoint_url}")
+    session = boto3.Session(
+        aws_access_key_id=access_key_for(account),
+        aws_secret_access_key="local-secret",
+        aws_session_token="local-session",
+        region_name=region,
+    )
+    session.events.register("before-send", refuse_non_loopback)
+    original_client = session.client
+
+    def client(service: str, **kwargs):
+        kwargs.setdefault("endpoint_url", endpoint_url)
+        return original_client(service, **kwargs)
+
+    session.client = client
+    return session
