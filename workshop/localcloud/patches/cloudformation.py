@@ -1,4 +1,7 @@
-"""CloudFormation: stack outputs that name an execute-api URL point at the local gateway.
+"""CloudFormation: errors that name the resource; execute-api outputs point at the local gateway.
+
+moto 5.2.5 answers a resource that fails to create with an HTML 500 and no name. Here the
+failure becomes a ValidationError naming the logical id, its type and the reason.
 
 A stack's `https://{api}.execute-api.{region}.amazonaws.com/{stage}/` output becomes
 `http://127.0.0.1:{port}/_aws/execute-api/{api}/{stage}/`, so clients use the URL they are
@@ -10,6 +13,7 @@ from __future__ import annotations
 import re
 
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import ValidationError
 
 EXECUTE_API = re.compile(r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com")
 
@@ -28,3 +32,16 @@ def apply(cloud) -> None:
         return output
 
     parsing.parse_output = parse_output
+
+    original_create = parsing.parse_and_create_resource
+
+    def parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        try:
+            return original_create(logical_id, resource_json, resources_map, account_id, region_name)
+        except ValidationError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any model error becomes a named resource failure
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise ValidationError(message=f"Resource {logical_id} ({resource_json.get('Type')}) failed to create: {reason}") from exc
+
+    parsing.parse_and_create_resource = parse_and_create_resource

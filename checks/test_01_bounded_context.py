@@ -1,0 +1,276 @@
+"""Module 01: a service per bounded context, each its own template, stack, tables and code."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from checks.support import api_for_route, api_routes, api_urls, expect, function_arn_of, imported_modules, python_files
+
+DOMAIN_ROUTES = {
+    "products": ("GET", "/products"),
+    "cart": ("POST", "/cart/{cartId}/items"),
+    "inventory": ("GET", "/inventory/{sku}"),
+}
+
+
+def _route_owners(aws, stacks) -> dict[str, str]:
+    """domain -> the stack whose API serves its route."""
+    apigateway = aws("apigateway")
+    owners = {}
+    for domain, (method, path) in DOMAIN_ROUTES.items():
+        found = api_for_route(apigateway, stacks, method, path)
+        if found:
+            owners[domain] = found[0].stack
+    return owners
+
+
+def _functions_by_domain(aws, stacks) -> dict[str, set[str]]:
+    """domain -> function names; a function behind no route is its own domain (payments)."""
+    apigateway = aws("apigateway")
+    domains: dict[str, set[str]] = defaultdict(set)
+    routed = set()
+    for api in api_urls(stacks):
+        for (_, path), method in api_routes(apigateway, api.rest_api_id).items():
+            arn = function_arn_of(method.get("methodIntegration", {}))
+            if arn:
+                name = arn.split(":")[6]
+                domains[path.strip("/").split("/")[0]].add(name)
+                routed.add(name)
+    for info in stacks.values():
+        for r in info.resources:
+            if r["type"] == "AWS::Lambda::Function" and r["physicalId"] not in routed:
+                domains[f"{r['physicalId']} (behind no route)"].add(r["physicalId"])
+    return domains
+
+
+def _service_roots(deployment) -> list[Path]:
+    return sorted({t.parent for t in deployment.templates.values()})
+
+
+@pytest.mark.checkpoint("01.1", points=2)
+def test_each_service_has_its_own_template_and_stack(aws, stacks, deployment):
+    """Products, cart and inventory are served by different stacks, each from its own template."""
+    owners = _route_owners(aws, stacks)
+    missing = sorted(set(DOMAIN_ROUTES) - set(owners))
+    expect(not missing, f"no deployed API serves {', '.join(missing)}",
+           "each service's template needs its API routes (see the contract in the module's README)")
+    by_stack = defaultdict(list)
+    for domain, stack in owners.items():
+        by_stack[stack].append(domain)
+    shared = {stack: domains for stack, domains in by_stack.items() if len(domains) > 1}
+    expect(not shared, "one stack serves several domains: "
+           + "; ".join(f"{s} serves {', '.join(sorted(d))}" for s, d in shared.items()),
+           "give cart, products, inventory and payments each its own template.yaml (one stack each)")
+    expect(len(deployment.templates) >= 4, f"found {len(deployment.templates)} templates; payments needs its own too",
+           "add a template for the payments service")
+
+
+@pytest.mark.checkpoint("01.2", points=2)
+def test_no_python_import_crosses_service_folders(workspace, deployment):
+    """No service imports code that lives in another service's folder, in any import style."""
+    roots = _service_roots(deployment) or [workspace]
+    expect(len(roots) >= 2, f"every domain's code lives in one folder ({roots[0].relative_to(workspace.parent)}), "
+           "sharing modules such as common.py", "move each domain into its own service folder with its own template")
+    defined: dict[str, set[Path]] = defaultdict(set)  # module name -> the service roots that define it
+    for root in roots:
+        for path in python_files(root):
+            defined[path.stem].add(root)
+            for parent in path.relative_to(root).parents:
+                if parent.name:
+                    defined[parent.name].add(root)
+    crossings = []
+    for root in roots:
+        for path in python_files(root):
+            text = path.read_text(errors="replace")
+            for name, level in imported_modules(path):
+                top = name.split(".")[0]
+                if level > len(path.relative_to(root).parts) - 1:
+                    crossings.append(f"{path.relative_to(workspace)} climbs out of its service with a relative import")
+                elif top and root not in defined.get(top, {root}) and defined.get(top):
+                    other = sorted(defined[top])[0]
+                    crossings.append(f"{path.relative_to(workspace)} imports '{top}' from {other.relative_to(workspace)}")
+            if "sys.path" in text and any(f"'{r.name}'" in text or f'"{r.name}"' in text or "'..'" in text or '".."' in text
+                                          for r in roots if r != root):
+                crossings.append(f"{path.relative_to(workspace)} reaches into another service through sys.path")
+    expect(not crossings, "; ".join(sorted(set(crossings))[:3]),
+           "give each service its own copy of what it needs: a service imports only its own code")
+
+
+def _table_references(aws, stacks) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """(table name -> owning stack, function name -> the table names its config and role name)."""
+    lam, iam = aws("lambda"), aws("iam")
+    owners = {r["physicalId"]: name for name, info in stacks.items() for r in info.resources
+              if r["type"] == "AWS::DynamoDB::Table"}
+    used: dict[str, set[str]] = {}
+    for info in stacks.values():
+        for r in info.resources:
+            if r["type"] != "AWS::Lambda::Function":
+                continue
+            config = lam.get_function_configuration(FunctionName=r["physicalId"])
+            text = " ".join(config.get("Environment", {}).get("Variables", {}).values())
+            role = config["Role"].rsplit("/", 1)[-1]
+            try:
+                for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+                    text += " " + str(iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
+            except iam.exceptions.NoSuchEntityException:
+                pass
+            used[r["physicalId"]] = {t for t in owners if t in text}
+    return owners, used
+
+
+@pytest.mark.checkpoint("01.3", points=2)
+def test_each_stack_owns_its_tables(aws, stacks):
+    """Every table is used by the functions of one domain only, and lives in that domain's stack."""
+    owners, used = _table_references(aws, stacks)
+    expect(owners, "no DynamoDB table is deployed", "each service keeps its data in its own table")
+    domains = _functions_by_domain(aws, stacks)
+    domain_of = {fn: d for d, fns in domains.items() for fn in fns}
+    stack_of = {r["physicalId"]: name for name, info in stacks.items() for r in info.resources}
+    users: dict[str, set[str]] = defaultdict(set)
+    for fn, tables in used.items():
+        for table in tables:
+            users[table].add(domain_of.get(fn, fn))
+            expect(stack_of.get(fn) == owners[table],
+                   f"function {fn} (stack {stack_of.get(fn)}) uses table {table} of stack {owners[table]}",
+                   "a service reads and writes only its own tables; ask the other service through its API")
+    shared = {t: d for t, d in users.items() if len(d) > 1}
+    expect(not shared, "; ".join(f"table {t} is used by {', '.join(sorted(d))}" for t, d in list(shared.items())[:2]),
+           "give each function only its own service's table names and permissions")
+
+
+def _payment_files(root: Path) -> list[Path]:
+    return [p for p in python_files(root) if "tok_declined" in p.read_text(errors="replace")
+            and "/tests/" not in p.as_posix() and not p.name.startswith("test_")]
+
+
+@pytest.mark.checkpoint("01.4", points=3)
+def test_broken_payments_leaves_cart_and_products_serving(target, workspace, stack_prefix, stacks, http, tmp_path):
+    """Deploy the shop with its payments code broken on purpose: cart and products still answer."""
+    copy = tmp_path / "shop"
+    shutil.copytree(workspace, copy, ignore=shutil.ignore_patterns(".aws-sam", "__pycache__"))
+    payments = _payment_files(copy)
+    expect(payments, "no code handles the payment token tok_declined",
+           "the payments service must implement tok_ok / tok_declined / tok_flaky")
+    for path in payments:
+        path.write_text('raise RuntimeError("payments deliberately broken by checkpoint 01.4")\n' + path.read_text())
+    if target.name != "local":
+        pytest.skip("deploying a broken copy runs on the local target only")
+    prefix = f"{stack_prefix}-broken"
+    target.destroy_prefix(prefix)
+    broken = target.deploy_tree(copy, prefix)
+    try:
+        expect(broken.stacks, f"the broken copy did not deploy: {next(iter(broken.errors.values()), '')}")
+        apigateway = target.session().client("apigateway")
+        down = []
+        for domain, (method, path) in DOMAIN_ROUTES.items():
+            found = api_for_route(apigateway, broken.stacks, method, path)
+            if not found:
+                down.append(f"{domain} (no API)")
+                continue
+            url = found[0].url
+            if domain == "cart":
+                response = http.post(f"{url}cart/c01-{uuid.uuid4().hex[:8]}/items", json={"sku": "any", "quantity": 1})
+            elif domain == "products":
+                response = http.get(f"{url}products")
+            else:
+                continue
+            if response.status_code >= 500:
+                down.append(f"{domain} answered {response.status_code}")
+        expect(not down, f"with payments broken: {'; '.join(down)}",
+               "cart and products must not import payments code: a bug there should stay there")
+    finally:
+        target.destroy_prefix(prefix)
+
+
+@pytest.mark.checkpoint("01.5", points=2)
+def test_each_service_deploys_and_tests_alone(target, deployment, workspace, stack_prefix, tmp_path):
+    """Each service folder, copied alone into an empty folder, deploys and passes its own unit tests."""
+    roots = _service_roots(deployment)
+    expect(len(roots) >= 2, "the shop is one folder, not services that stand alone",
+           "split it into service folders, each with template.yaml, code and tests/")
+    problems = []
+    runs = []
+    for index, root in enumerate(roots):
+        alone = tmp_path / f"alone{index}" / root.name
+        shutil.copytree(root, alone, ignore=shutil.ignore_patterns(".aws-sam", "__pycache__", ".pytest_cache"))
+        label = root.relative_to(workspace).as_posix()
+        if not list(alone.rglob("test_*.py")) and not list(alone.rglob("*_test.py")):
+            problems.append(f"{label} has no unit tests")
+            continue
+        if target.name == "local":
+            prefix = f"{stack_prefix}-alone{index}"
+            result = target.deploy_tree(alone, prefix)
+            target.destroy_prefix(prefix)
+            if result.errors:
+                problems.append(f"{label} does not deploy alone: {next(iter(result.errors.values()))}")
+                continue
+        runs.append((label, subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--rootdir", str(alone)],
+            cwd=alone, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+    for label, run in runs:
+        try:
+            output, _ = run.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            problems.append(f"{label}: unit tests still running after 180 s")
+            continue
+        if run.returncode != 0:
+            last = [line for line in output.strip().splitlines() if line.strip()][-1:] or ["no output"]
+            problems.append(f"{label}: unit tests fail when the folder stands alone ({last[0]})")
+    expect(not problems, "; ".join(problems[:3]),
+           "keep everything a service needs inside its folder: code, template, tests and their fixtures")
+
+
+@pytest.mark.checkpoint("01.6", points=3)
+def test_the_shop_contract_holds_through_each_api(aws, stacks, http):
+    """The contract end to end through each stack's ApiUrl, including 400 and 404."""
+    apigateway = aws("apigateway")
+    urls = {}
+    for domain, (method, path) in DOMAIN_ROUTES.items():
+        found = api_for_route(apigateway, stacks, method, path)
+        expect(found, f"no deployed API serves {method} {path}", "add the route to that service's template")
+        urls[domain] = found[0].url
+
+    products = http.get(urls["products"] + "products")
+    expect(products.status_code == 200, f"GET /products answered {products.status_code}: {products.text[:120]}",
+           "fix the products service (see its function's log group for the error)")
+    catalogue = products.json().get("products", [])
+    expect(len(catalogue) >= 5 and all(isinstance(p.get("price"), int) for p in catalogue),
+           f"GET /products gave {len(catalogue)} products", "seed at least 5 products, prices in integer cents")
+    sku = catalogue[0]["sku"]
+    one = http.get(f"{urls['products']}products/{sku}")
+    expect(one.status_code == 200 and one.json().get("sku") == sku, f"GET /products/{sku} answered {one.status_code}",
+           "return the product by its sku")
+    missing = http.get(f"{urls['products']}products/no-such-sku")
+    expect(missing.status_code == 404 and "message" in missing.json(), f"unknown product answered {missing.status_code}",
+           'answer 404 {"message": ...} for an unknown sku')
+
+    cart = f"{urls['cart']}cart/c01-{uuid.uuid4().hex[:8]}"
+    absent = http.get(cart)
+    expect(absent.status_code == 404, f"GET of a cart never written answered {absent.status_code}", "answer 404 when the cart is absent")
+    added = http.post(cart + "/items", json={"sku": sku, "quantity": 2})
+    expect(added.status_code == 201, f"POST /cart/{{id}}/items answered {added.status_code}: {added.text[:120]}",
+           "answer 201 with the cart")
+    got = http.get(cart).json()
+    expect({"sku": sku, "quantity": 2} in got.get("items", []), f"the cart holds {got}", "GET /cart/{id} returns its items")
+    for bad in ({"sku": sku, "quantity": 0}, {"sku": sku, "quantity": 100}, {"sku": sku, "quantity": "2"},
+                {"sku": sku, "quantity": True}, {"sku": "", "quantity": 1}, {"quantity": 1}):
+        response = http.post(cart + "/items", json=bad)
+        expect(response.status_code == 400 and "message" in response.json(),
+               f"POST {bad} answered {response.status_code}", "reject it with 400 and a message (quantity 1..99, sku non-empty)")
+    not_json = http.post(cart + "/items", content=b"{not json", headers={"Content-Type": "application/json"})
+    expect(not_json.status_code == 400, f"a body that is not JSON answered {not_json.status_code}", "answer 400")
+    removed = http.delete(f"{cart}/items/{sku}")
+    expect(removed.status_code == 200 and removed.json().get("items") == [],
+           f"DELETE answered {removed.status_code}: {removed.text[:120]}", "answer 200 with the cart, item gone")
+
+    stock = http.get(f"{urls['inventory']}inventory/{sku}")
+    expect(stock.status_code == 200 and {"sku", "stock", "reserved"} <= set(stock.json()),
+           f"GET /inventory/{sku} answered {stock.status_code}: {stock.text[:120]}", 'answer {"sku","stock","reserved"}')

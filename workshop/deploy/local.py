@@ -1,0 +1,192 @@
+"""Deploy a SAM template into the local cloud: package, transform offline, create or update a stack."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from botocore.exceptions import ClientError
+
+from ..localcloud.safety import DEFAULT_REGION, account_id, local_session
+from . import template as templates
+from .package import PackageError, package
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+
+class DeployError(Exception):
+    """A stack that could not deploy, with a message a person can act on."""
+
+
+@dataclass
+class StackInfo:
+    name: str
+    status: str
+    outputs: dict[str, str] = field(default_factory=dict)
+    resources: list[dict[str, str]] = field(default_factory=list)
+    changed: bool = True
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _NoManagedPolicyLookups:
+    """aws-sam-translator ships AWS managed policy names; nothing to fetch from IAM."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def transform(template: dict[str, Any], parameters: dict[str, str], account: str, region: str,
+              stack_name: str) -> dict[str, Any]:
+    transforms = template.get("Transform", [])
+    transforms = [transforms] if isinstance(transforms, str) else list(transforms)
+    others = [t for t in transforms if t != SAM_TRANSFORM]
+    if others:
+        raise DeployError(f"transform {', '.join(map(str, others))} is not available on the local target")
+    if not transforms:
+        return template
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.translator.transform import transform as sam_transform
+
+    values = {
+        **parameters,
+        "AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws",
+        "AWS::StackName": stack_name, "AWS::URLSuffix": "amazonaws.com",
+    }
+    for name, spec in template.get("Parameters", {}).items():
+        if name not in values and isinstance(spec, dict) and "Default" in spec:
+            values[name] = spec["Default"]
+    try:
+        return sam_transform(template, values, _NoManagedPolicyLookups())
+    except InvalidDocumentException as exc:
+        causes = "; ".join(cause.message for cause in exc.causes)
+        raise DeployError(f"the SAM template is invalid: {causes}") from None
+
+
+class LocalDeployer:
+    """Deploys into one account of the local cloud at cloud_url."""
+
+    def __init__(self, cloud_url: str, account: str = "default", region: str = DEFAULT_REGION) -> None:
+        self.account = account_id(account)
+        self.region = region
+        self.session = local_session(cloud_url, self.account, region)
+        self.cloudformation = self.session.client("cloudformation")
+        self._s3 = self.session.client("s3")
+        self.bucket = f"workshop-artifacts-{self.account}-{region}"
+
+    def _upload(self, key: str, data: bytes) -> tuple[str, str]:
+        try:
+            self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+        return self.bucket, key
+
+    def _ensure_bucket(self) -> None:
+        try:
+            self._s3.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            self._s3.create_bucket(Bucket=self.bucket)
+
+    def deploy(self, template_path: Path, stack_name: str, parameters: dict[str, str] | None = None,
+               tags: dict[str, str] | None = None, progress: Callable[[str], None] = lambda _: None) -> StackInfo:
+        parameters = dict(parameters or {})
+        progress(f"{stack_name}: reading {template_path}")
+        try:
+            sam = templates.load(template_path)
+            self._ensure_bucket()
+            progress(f"{stack_name}: packaging code")
+            packaged = package(sam, template_path.parent, self._upload)
+        except templates.TemplateError as exc:
+            raise DeployError(str(exc)) from None
+        progress(f"{stack_name}: transforming with aws-sam-translator")
+        cfn = transform(packaged.template, parameters, self.account, self.region, stack_name)
+        declared = cfn.get("Parameters", {})
+        unknown = sorted(set(parameters) - set(declared))
+        if unknown:
+            raise DeployError(f"{template_path}: no such parameter(s) {', '.join(unknown)}")
+        body = json.dumps(cfn)
+        request = {
+            "StackName": stack_name,
+            "TemplateBody": body,
+            "Parameters": [{"ParameterKey": k, "ParameterValue": str(v)} for k, v in parameters.items()],
+            "Capabilities": CAPABILITIES,
+            "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        }
+        existing = self.describe(stack_name)
+        changed = True
+        if existing is None:
+            progress(f"{stack_name}: creating stack")
+            self._create(request)
+        else:
+            progress(f"{stack_name}: updating stack")
+            changed = self._update(request)
+        info = self.describe(stack_name)
+        info.changed = changed
+        info.artifacts = [
+            {"logicalId": a.logical_id, "zippedBytes": len(a.data), "unzippedBytes": a.unzipped_size, "files": a.files}
+            for a in packaged.artifacts
+        ]
+        progress(f"{stack_name}: {info.status}")
+        return info
+
+    def _create(self, request: dict[str, Any]) -> None:
+        try:
+            self.cloudformation.create_stack(**request)
+        except ClientError as exc:
+            self._discard(request["StackName"])
+            raise DeployError(f"{request['StackName']}: {_reason(exc)}") from None
+        except Exception as exc:  # moto raises from the resource that failed, mid-create
+            self._discard(request["StackName"])
+            raise DeployError(f"{request['StackName']}: the stack could not be created: {exc}") from None
+        status = self.describe(request["StackName"])
+        if status is None or not status.status.endswith("_COMPLETE"):
+            self._discard(request["StackName"])
+            raise DeployError(f"{request['StackName']}: creation ended in {status and status.status}")
+
+    def _update(self, request: dict[str, Any]) -> bool:
+        try:
+            self.cloudformation.update_stack(**request)
+        except ClientError as exc:
+            if "No updates are to be performed" in str(exc):
+                return False
+            raise DeployError(f"{request['StackName']}: {_reason(exc)}") from None
+        return True
+
+    def _discard(self, stack_name: str) -> None:
+        """A failed create leaves no stack behind (moto would leave it CREATE_IN_PROGRESS)."""
+        try:
+            self.cloudformation.delete_stack(StackName=stack_name)
+        except Exception:  # noqa: BLE001 - the stack may never have been recorded
+            pass
+
+    def describe(self, stack_name: str) -> StackInfo | None:
+        try:
+            stack = self.cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        except ClientError:
+            return None
+        if stack["StackStatus"] == "DELETE_COMPLETE":
+            return None
+        resources = self.cloudformation.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
+        return StackInfo(
+            name=stack_name,
+            status=stack["StackStatus"],
+            outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
+            resources=[{"logicalId": r["LogicalResourceId"], "physicalId": r.get("PhysicalResourceId", ""),
+                        "type": r["ResourceType"]} for r in resources],
+        )
+
+    def destroy(self, stack_name: str) -> bool:
+        if self.describe(stack_name) is None:
+            return False
+        self.cloudformation.delete_stack(StackName=stack_name)
+        return True
+
+    def stacks(self) -> list[str]:
+        summaries = self.cloudformation.list_stacks()["StackSummaries"]
+        return sorted(s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE")
+
+
+def _reason(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Message") or str(exc)

@@ -1,0 +1,114 @@
+"""Run a module's checkpoints in their own pytest process, bounded in time, and read the verdicts.
+
+The checkpoints always come from the course's checks/, never from the learner's tree; a
+separate process keeps a hung or crashing check from taking the CLI or the grader with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..course import ROOT, Module
+
+CHECK_TIMEOUT = int(os.environ.get("WORKSHOP_CHECK_TIMEOUT", "900"))
+
+
+@dataclass
+class Verdict:
+    id: str
+    title: str
+    points: int
+    status: str  # pass | fail | error | skip
+    message: str = ""
+    duration: float = 0.0
+    test_name: str = ""
+
+    @property
+    def earned(self) -> int:
+        return self.points if self.status == "pass" else 0
+
+
+@dataclass
+class CheckRun:
+    module: Module
+    workspace: Path
+    target: str
+    verdicts: list[Verdict] = field(default_factory=list)
+    error: str | None = None  # the check itself could not run
+    seconds: float = 0.0
+    junit: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and bool(self.verdicts) and all(v.status == "pass" for v in self.verdicts)
+
+    @property
+    def score(self) -> tuple[int, int]:
+        return sum(v.earned for v in self.verdicts), self.module.points
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.error else 0 if self.passed else 1
+
+
+def run_checks(module: Module, workspace: Path, target: str = "local", cloud_url: str | None = None,
+               stack_prefix: str | None = None, region: str | None = None,
+               timeout: int = CHECK_TIMEOUT) -> CheckRun:
+    run = CheckRun(module, workspace, target)
+    started = time.perf_counter()
+    if not workspace.is_dir():
+        run.error = f"{workspace} does not exist (start the module with `workshop start {module.number}`)"
+        return run
+    if not module.checks_file.exists():
+        run.error = f"the course has no checkpoints for module {module.number} ({module.checks_file.name})"
+        return run
+    with tempfile.TemporaryDirectory(prefix="workshop-check-") as tmp:
+        results, junit = Path(tmp) / "verdicts.json", Path(tmp) / "junit.xml"
+        command = [sys.executable, "-m", "pytest", str(module.checks_file), "-q", "-p", "no:cacheprovider",
+                   "--rootdir", str(ROOT), "-c", str(ROOT / "checks" / "pytest.ini"),
+                   "--workspace", str(workspace.resolve()), "--target", target, "--results", str(results),
+                   "--junitxml", str(junit), "-o", f"junit_suite_name=module-{module.number}"]
+        command += ["--cloud-url", cloud_url] if cloud_url else []
+        command += ["--stack-prefix", stack_prefix] if stack_prefix else []
+        command += ["--region", region] if region else []
+        try:
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            run.error = f"the checkpoints did not finish within {timeout} s"
+            return run
+        finally:
+            run.seconds = time.perf_counter() - started
+        if results.exists():
+            raw = json.loads(results.read_text())["verdicts"]
+            run.verdicts = _verdicts(module, raw)
+            run.junit = junit.read_text() if junit.exists() else ""
+        if done.returncode not in (0, 1) or not results.exists():
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+            run.error = f"the checkpoints could not run (pytest exit {done.returncode}): {tail}"
+    return run
+
+
+def _verdicts(module: Module, raw: list[dict]) -> list[Verdict]:
+    """One verdict per checkpoint of module.toml, in its order; a checkpoint with no test is an error."""
+    by_id = {}
+    for entry in raw:
+        if entry["id"] not in by_id or entry["status"] != "pass":
+            by_id[entry["id"]] = entry
+    verdicts = []
+    for checkpoint in module.checkpoints:
+        entry = by_id.get(checkpoint.id)
+        if entry is None:
+            verdicts.append(Verdict(checkpoint.id, checkpoint.title, checkpoint.points, "error",
+                                    "no checkpoint test ran for this id"))
+        else:
+            verdicts.append(Verdict(checkpoint.id, checkpoint.title, checkpoint.points, entry["status"],
+                                    entry["message"], entry["duration"], entry["name"]))
+    return verdicts
