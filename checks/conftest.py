@@ -136,7 +136,8 @@ def pytest_runtest_makereport(item, call):
         return
     if report.failed and call.excinfo is not None:
         status, message = _explain(call.excinfo)
-        report.longrepr = message  # pytest and its JUnit XML show this, not the checker's traceback
+        if status == "fail" or not os.environ.get("WORKSHOP_DEBUG"):
+            report.longrepr = message  # pytest and its JUnit XML show this, not the checker's traceback
     elif report.skipped:
         status, message = "skip", str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
     elif report.when == "call":

@@ -196,7 +196,7 @@ def test_each_service_deploys_and_tests_alone(target, deployment, workspace, sta
     expect(len(roots) >= 2, "the shop is one folder, not services that stand alone",
            "split it into service folders, each with template.yaml, code and tests/")
     problems = []
-    runs = []
+    runs, copies = [], []
     for index, root in enumerate(roots):
         alone = tmp_path / f"alone{index}" / root.name
         shutil.copytree(root, alone, ignore=shutil.ignore_patterns(".aws-sam", "__pycache__", ".pytest_cache"))
@@ -204,16 +204,18 @@ def test_each_service_deploys_and_tests_alone(target, deployment, workspace, sta
         if not list(alone.rglob("test_*.py")) and not list(alone.rglob("*_test.py")):
             problems.append(f"{label} has no unit tests")
             continue
-        if target.name == "local":
+        copies.append((index, label, alone))
+        # the unit tests run while the copies deploy: both take seconds, on different processes
+        runs.append((label, subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--rootdir", str(alone)],
+            cwd=alone, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+    if target.name == "local":
+        for index, label, alone in copies:
             prefix = f"{stack_prefix}-alone{index}"
             result = target.deploy_tree(alone, prefix)
             target.destroy_prefix(prefix)
             if result.errors:
                 problems.append(f"{label} does not deploy alone: {next(iter(result.errors.values()))}")
-                continue
-        runs.append((label, subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--rootdir", str(alone)],
-            cwd=alone, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
     for label, run in runs:
         try:
             output, _ = run.communicate(timeout=180)

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from ..localcloud.safety import DEFAULT_REGION, account_id, local_session
 from . import template as templates
-from .package import PackageError, package
+from .package import package
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -31,13 +31,6 @@ class StackInfo:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _NoManagedPolicyLookups:
-    """aws-sam-translator ships AWS managed policy names; nothing to fetch from IAM."""
-
-    def load(self) -> dict[str, str]:
-        return {}
-
-
 def transform(template: dict[str, Any], parameters: dict[str, str], account: str, region: str,
               stack_name: str) -> dict[str, Any]:
     transforms = template.get("Transform", [])
@@ -47,19 +40,21 @@ def transform(template: dict[str, Any], parameters: dict[str, str], account: str
         raise DeployError(f"transform {', '.join(map(str, others))} is not available on the local target")
     if not transforms:
         return template
+    import boto3
     from samtranslator.model.exceptions import InvalidDocumentException
-    from samtranslator.translator.transform import transform as sam_transform
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.arn_generator import ArnGenerator
+    from samtranslator.translator.translator import Translator
 
+    ArnGenerator.BOTO_SESSION_REGION_NAME = region  # the stack's region, not this machine's profile
     values = {
         **parameters,
         "AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws",
         "AWS::StackName": stack_name, "AWS::URLSuffix": "amazonaws.com",
     }
-    for name, spec in template.get("Parameters", {}).items():
-        if name not in values and isinstance(spec, dict) and "Default" in spec:
-            values[name] = spec["Default"]
+    translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=region))
     try:
-        return sam_transform(template, values, _NoManagedPolicyLookups())
+        return translator.translate(template, parameter_values=values, get_managed_policy_map=dict)
     except InvalidDocumentException as exc:
         causes = "; ".join(cause.message for cause in exc.causes)
         raise DeployError(f"the SAM template is invalid: {causes}") from None
@@ -146,6 +141,12 @@ class LocalDeployer:
             raise DeployError(f"{request['StackName']}: creation ended in {status and status.status}")
 
     def _update(self, request: dict[str, Any]) -> bool:
+        current = self.cloudformation.get_template(StackName=request["StackName"])["TemplateBody"]
+        current_params = {p["ParameterKey"]: p["ParameterValue"] for p in
+                          self.cloudformation.describe_stacks(StackName=request["StackName"])["Stacks"][0].get("Parameters", [])}
+        wanted_params = {p["ParameterKey"]: p["ParameterValue"] for p in request["Parameters"]}
+        if _same_template(current, request["TemplateBody"]) and all(current_params.get(k) == v for k, v in wanted_params.items()):
+            return False  # as CloudFormation: "No updates are to be performed"
         try:
             self.cloudformation.update_stack(**request)
         except ClientError as exc:
@@ -186,6 +187,13 @@ class LocalDeployer:
     def stacks(self) -> list[str]:
         summaries = self.cloudformation.list_stacks()["StackSummaries"]
         return sorted(s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE")
+
+
+def _same_template(current: Any, wanted: str) -> bool:
+    try:
+        return (json.loads(current) if isinstance(current, str) else current) == json.loads(wanted)
+    except ValueError:
+        return False
 
 
 def _reason(exc: ClientError) -> str:

@@ -1,4 +1,4 @@
-import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -10,22 +10,28 @@ from moto import mock_aws
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 
-@pytest.fixture
-def aws(monkeypatch):
+@pytest.fixture(scope="session")
+def aws():
     # Never reach a real account or a local cloud from a unit test.
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        os.environ.pop(name, None)
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "CART_TABLE": "cart-test",
+    })
+    # One mock for the session: starting moto per test would dominate the run time.
     with mock_aws():
-        yield
+        yield boto3.client("dynamodb")
 
 
 @pytest.fixture
-def table(aws, monkeypatch):
-    monkeypatch.setenv("CART_TABLE", "cart-test")
-    boto3.client("dynamodb").create_table(
+def table(aws):
+    # Every test starts from an empty table.
+    if "cart-test" in aws.list_tables()["TableNames"]:
+        aws.delete_table(TableName="cart-test")
+    aws.create_table(
         TableName="cart-test",
         AttributeDefinitions=[{"AttributeName": "cartId", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "cartId", "KeyType": "HASH"}],
@@ -36,7 +42,6 @@ def table(aws, monkeypatch):
 
 @pytest.fixture
 def cart(table):
-    # A fresh import per test: module state (the table) starts clean.
     import cart
 
-    return importlib.reload(cart)
+    return cart

@@ -1,4 +1,4 @@
-import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -10,22 +10,28 @@ from moto import mock_aws
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 
-@pytest.fixture
-def aws(monkeypatch):
+@pytest.fixture(scope="session")
+def aws():
     # Never reach a real account or a local cloud from a unit test.
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        os.environ.pop(name, None)
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PRODUCTS_TABLE": "products-test",
+    })
+    # One mock for the session: starting moto per test would dominate the run time.
     with mock_aws():
-        yield
+        yield boto3.client("dynamodb")
 
 
 @pytest.fixture
-def table(aws, monkeypatch):
-    monkeypatch.setenv("PRODUCTS_TABLE", "products-test")
-    boto3.client("dynamodb").create_table(
+def table(aws):
+    # Every test starts from an empty table.
+    if "products-test" in aws.list_tables()["TableNames"]:
+        aws.delete_table(TableName="products-test")
+    aws.create_table(
         TableName="products-test",
         AttributeDefinitions=[{"AttributeName": "sku", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "sku", "KeyType": "HASH"}],
@@ -36,7 +42,7 @@ def table(aws, monkeypatch):
 
 @pytest.fixture
 def products(table):
-    # A fresh import per test: module state (the table, the seeded flag) starts clean.
     import products
 
-    return importlib.reload(products)
+    products._seeded = False  # each test is a fresh execution environment
+    return products
