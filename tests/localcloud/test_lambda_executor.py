@@ -138,7 +138,7 @@ def test_the_environment_is_lambdas_not_the_course_venv(executor, tmp_path, runt
     assert seen["fastapi"] is False and seen["moto"] is False  # the course's packages are not there
     assert not any("site-packages" in p and ".venv" in p for p in seen["path"])
     env = seen["env"]
-    assert env["AWS_ACCESS_KEY_ID"] == "LOCAL123456789012" and env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
+    assert env["AWS_ACCESS_KEY_ID"] == "LOCALKEY123456789012" and env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "fn" and env["TABLE"] == "t" and env["LAMBDA_TASK_ROOT"].endswith("code")
 
 

@@ -13,7 +13,7 @@ from ..distributions import RUNTIME_PROVIDED, closure, vendor
 from .lambda_executor import FunctionConfig
 
 # The public Powertools for AWS Lambda (Python) layers, any region, version and architecture.
-POWERTOOLS_LAYER = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:017000801446:layer:AWSLambdaPowertoolsPython[A-Za-z0-9-]*:\d+$")
+POWERTOOLS_LAYER = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:017000801446:layer:AWSLambdaPowertoolsPython[A-Za-z0-9_-]*:\d+$")
 
 
 class UnknownFunction(LookupError):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from .bootstrap import LOG_MARKER
+from .safety import access_key_for
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 IDLE_SECONDS = 600  # an environment idle this long is frozen for good, as Lambda would reclaim it
@@ -122,7 +123,7 @@ class ExecutionEnvironment:
         env.update(dict(c.environment))
         # Never the learner's own credentials or endpoints: the local cloud, as this account.
         env.update({
-            "AWS_ACCESS_KEY_ID": f"LOCAL{c.account_id}",
+            "AWS_ACCESS_KEY_ID": access_key_for(c.account_id),
             "AWS_SECRET_ACCESS_KEY": "local-secret",
             "AWS_SESSION_TOKEN": "local-session",
             "AWS_ENDPOINT_URL": c.endpoint_url,

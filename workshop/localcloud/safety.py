@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 ACCOUNTS = {"default": "123456789012", "dev": "111111111111", "prod": "222222222222", "staging": "333333333333"}
 DEFAULT_REGION = "us-east-1"
-_ACCESS_KEY = re.compile(r"^LOCAL(\d{12})$")
+_ACCESS_KEY = re.compile(r"^LOCALKEY(\d{12})$")  # 20 characters: moto reads no other length
 
 
 class RealAwsRefused(RuntimeError):
@@ -26,7 +26,7 @@ def account_id(name_or_id: str) -> str:
 
 
 def access_key_for(account: str) -> str:
-    return f"LOCAL{account_id(account)}"
+    return f"LOCALKEY{account_id(account)}"
 
 
 def account_of_access_key(access_key: str) -> str | None:

@@ -6,6 +6,7 @@ import http.client
 from urllib.parse import urlsplit
 
 from .lambda_executor import FunctionConfig
+from .safety import access_key_for
 
 TARGET_PREFIXES = {"dynamodb": "DynamoDB_20120810", "states": "AWSStepFunctions"}
 
@@ -22,7 +23,7 @@ def call_aws_service(cloud_url: str, account_id: str, region: str, service: str,
             "Content-Type": "application/x-amz-json-1.0",
             "X-Amz-Target": f"{TARGET_PREFIXES[service]}.{action}",
             "x-moto-account-id": account_id,
-            "Authorization": f"AWS4-HMAC-SHA256 Credential=LOCAL{account_id}/20250101/{region}/{service}/aws4_request, "
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key_for(account_id)}/20250101/{region}/{service}/aws4_request, "
                              "SignedHeaders=host, Signature=local",
         })
         response = connection.getresponse()

@@ -1,4 +1,4 @@
-"""Accounts: an access key `LOCAL<12 digits>` is that account, so dev and prod can be separate.
+"""Accounts: an access key `LOCALKEY<12 digits>` is that account, so dev and prod can be separate.
 
 moto 5.2.5 maps only the access keys its own IAM issued; every other key is account
 123456789012.

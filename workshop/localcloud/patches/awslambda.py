@@ -1,8 +1,9 @@
-"""Lambda: invocations run in our executor; public layers and layer references behave as on AWS.
+"""Lambda: invocations run in our executor; layers behave as on AWS.
 
 moto 5.2.5 runs functions in Docker (or, without it, only echoes), has no hook for another
-runner, answers a CloudFormation Ref to a LayerVersion with an object repr, and refuses layer
-ARNs of other accounts (such as the public Powertools layer).
+runner, answers a CloudFormation Ref to a LayerVersion with an object repr, names a
+CloudFormation layer after its logical id instead of LayerName, drops a CloudFormation
+function's Layers, and refuses layer ARNs of other accounts (such as the public Powertools layer).
 """
 
 from __future__ import annotations
@@ -43,3 +44,22 @@ def apply(cloud) -> None:
 
     models.LambdaFunction._get_layers_data = layers_data
     models.LayerVersion.physical_resource_id = property(lambda self: self.arn)
+
+    create_layer = models.LayerVersion.create_from_cloudformation_json.__func__
+
+    def create_layer_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        name = cloudformation_json.get("Properties", {}).get("LayerName", resource_name)
+        return create_layer(cls, name, cloudformation_json, account_id, region_name, **kwargs)
+
+    models.LayerVersion.create_from_cloudformation_json = classmethod(create_layer_from_cloudformation)
+
+    create_function = models.LambdaFunction.create_from_cloudformation_json.__func__
+
+    def create_function_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        function = create_function(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        layers = cloudformation_json.get("Properties", {}).get("Layers")
+        if layers:
+            function.layers = function._get_layers_data(layers)
+        return function
+
+    models.LambdaFunction.create_from_cloudformation_json = classmethod(create_function_from_cloudformation)

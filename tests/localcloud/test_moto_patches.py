@@ -1,0 +1,49 @@
+"""Each moto 5.2.5 gap we work around, pinned: these fail loudly when an upgrade moves them."""
+
+from __future__ import annotations
+
+import inspect
+from importlib import metadata
+
+from moto.awslambda import models as lambda_models
+from moto.cloudformation import parsing
+from moto.core import responses
+from moto.iam import models as iam_models
+
+
+def test_moto_is_the_pinned_version():
+    assert metadata.version("moto") == "5.2.5", "re-measure every patch in workshop/localcloud/patches/ first"
+
+
+def test_lambda_invoke_is_the_one_hook_for_another_runner():
+    # patches/awslambda.py replaces LambdaFunction.invoke(body, request_headers, response_headers)
+    assert list(inspect.signature(lambda_models.LambdaFunction.invoke).parameters) == [
+        "self", "body", "request_headers", "response_headers"]
+    assert "docker" in inspect.getsource(lambda_models.LambdaFunction._invoke_lambda)
+
+
+def test_cloudformation_functions_still_drop_layers_and_layers_still_take_the_logical_id():
+    source = inspect.getsource(lambda_models.LambdaFunction.create_from_cloudformation_json)
+    assert '"Layers"' not in source  # else patches/awslambda.py no longer needs to add them
+    layer_source = inspect.getsource(lambda_models.LayerVersion.create_from_cloudformation_json)
+    assert '"LayerName": resource_name' in layer_source
+
+
+def test_accounts_come_only_from_keys_moto_issued_and_20_character_keys():
+    # patches/accounts.py wraps get_account_id_from; moto reads a key only if it has 20 characters
+    assert "access_keys" in inspect.getsource(iam_models.get_account_id_from)
+    assert "{20}" in responses.BaseResponse.access_key_regex.pattern
+    assert "from moto.iam.models import get_account_id_from" in inspect.getsource(
+        responses.BaseResponse.get_current_account)
+
+
+def test_cloudformation_outputs_and_resource_errors_pass_through_module_functions():
+    # patches/cloudformation.py replaces these module-level functions
+    assert "parse_output(" in inspect.getsource(parsing.OutputMap)
+    assert "parse_and_create_resource(" in inspect.getsource(parsing.ResourceMap)
+
+
+def test_each_local_account_is_its_own(local):
+    assert local.session("prod").client("sts").get_caller_identity()["Account"] == "222222222222"
+    local.session("prod").client("s3").create_bucket(Bucket="only-in-prod")
+    assert "only-in-prod" not in [b["Name"] for b in local.session("dev").client("s3").list_buckets()["Buckets"]]
