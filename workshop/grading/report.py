@@ -20,26 +20,28 @@ def table(run: CheckRun) -> Table:
     grid = Table(title=f"Module {run.module.number} · {run.module.title} · {run.target}",
                  caption=f"{earned}/{total} points in {run.seconds:.1f} s", expand=False, show_lines=True)
     grid.add_column("id", no_wrap=True)
-    grid.add_column("checkpoint", max_width=38)
+    grid.add_column("checkpoint")
     grid.add_column("result", no_wrap=True)
     grid.add_column("pts", justify="right")
-    grid.add_column("what it saw → what to change", max_width=70)
     for v in run.verdicts:
-        grid.add_row(v.id, v.title, f"[{STYLES[v.status]}]{MARKS[v.status]}[/]", f"{v.earned}/{v.points}", v.message)
+        grid.add_row(v.id, v.title, f"[{STYLES[v.status]}]{MARKS[v.status]}[/]", f"{v.earned}/{v.points}")
     return grid
 
 
 def print_run(run: CheckRun, console: Console) -> None:
+    """The table, then each failure's own words (full width: they are the point), first one first."""
     if run.verdicts:
         console.print(table(run))
+    for v in run.verdicts:
+        if v.status != "pass" and v.message:
+            console.print(f"[{STYLES[v.status]}]{v.id}[/] {v.message}", highlight=False)
     if run.error:
         console.print(f"[magenta]The check could not run:[/] {run.error}")
-        return
-    first = next((v for v in run.verdicts if v.status != "pass"), None)
-    if first:
-        console.print(f"[bold]Next:[/] {first.id} {first.title}: {first.message.splitlines()[-1]}")
-    else:
+    elif all(v.status == "pass" for v in run.verdicts):
         console.print(f"[green bold]All checkpoints of module {run.module.number} pass.[/]")
+    else:
+        first = next(v for v in run.verdicts if v.status != "pass")
+        console.print(f"[bold]Start with {first.id}:[/] {first.title}.")
 
 
 def exercism_results(runs: list[CheckRun]) -> dict:
@@ -56,7 +58,12 @@ def exercism_results(runs: list[CheckRun]) -> dict:
                 "test_code": f"checks/{run.module.checks_file.name}::{v.test_name}" if v.test_name else None,
                 "task_id": int(run.module.number),
             })
-    status = "error" if errors and not tests else "pass" if tests and all(t["status"] == "pass" for t in tests) and not errors else "fail"
+    if errors and not tests:
+        status = "error"
+    elif tests and not errors and all(t["status"] == "pass" for t in tests):
+        status = "pass"
+    else:
+        status = "fail"
     result = {"version": 3, "status": status, "tests": tests}
     if errors:
         result["message"] = "; ".join(errors)

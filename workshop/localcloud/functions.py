@@ -44,11 +44,14 @@ class FunctionResolver:
                 (target / ".complete").touch()
         return str(target)
 
+    def powertools_layer(self) -> str:
+        """The public Powertools layer, as the installed aws-lambda-powertools in the python/ layout."""
+        self._linked_distributions("layers/powertools/python", ["aws-lambda-powertools"])
+        return str(self.state_dir / "layers" / "powertools")
+
     def _layer_dir(self, backend, arn: str) -> str:
         if POWERTOOLS_LAYER.match(arn):
-            layer = self.state_dir / "layers" / "powertools"
-            self._linked_distributions("layers/powertools/python", ["aws-lambda-powertools"])
-            return str(layer)
+            return self.powertools_layer()
         version = backend.layers_versions_by_arn(arn)
         if version is None:
             raise UnknownFunction(f"layer {arn} does not exist")
