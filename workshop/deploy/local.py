@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -14,6 +15,7 @@ from . import template as templates
 from .package import package
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its metrics warnings mean nothing offline
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 

@@ -13,6 +13,8 @@ from ..distributions import RUNTIME_PROVIDED, closure, vendor
 from .lambda_executor import FunctionConfig
 
 # The public Powertools for AWS Lambda (Python) layers, any region, version and architecture.
+# The public layer bundles Powertools with its extras (the docs: "[all]" as a dev dependency).
+POWERTOOLS_LAYER_CONTENTS = "aws-lambda-powertools[tracer,validation,parser]"
 POWERTOOLS_LAYER = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:017000801446:layer:AWSLambdaPowertoolsPython[A-Za-z0-9_-]*:\d+$")
 
 
@@ -46,7 +48,7 @@ class FunctionResolver:
 
     def powertools_layer(self) -> str:
         """The public Powertools layer, as the installed aws-lambda-powertools in the python/ layout."""
-        self._linked_distributions("layers/powertools/python", ["aws-lambda-powertools"])
+        self._linked_distributions("layers/powertools/python", [POWERTOOLS_LAYER_CONTENTS])
         return str(self.state_dir / "layers" / "powertools")
 
     def _layer_dir(self, backend, arn: str) -> str:

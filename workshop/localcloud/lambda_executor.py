@@ -30,6 +30,9 @@ from .safety import access_key_for
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 IDLE_SECONDS = 600  # an environment idle this long is frozen for good, as Lambda would reclaim it
 MAX_ENVIRONMENTS_PER_FUNCTION = int(os.environ.get("WORKSHOP_LAMBDA_MAX_ENVIRONMENTS", "16"))
+# Lambda runs each cold start on its own machine; here they share a few cores, so at most this
+# many initialise at once and the rest wait for a slot (or for an environment to come free).
+MAX_CONCURRENT_INITS = max(2, os.cpu_count() or 2)
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ class LambdaExecutor:
         self._log_sink = log_sink
         self._idle: dict[FunctionConfig, list[ExecutionEnvironment]] = {}
         self._busy: dict[FunctionConfig, int] = {}
+        self._initialising = 0
         self._lock = threading.Condition()
         self._closed = False
         threading.Thread(target=self._reap_idle, daemon=True).start()
@@ -223,15 +227,23 @@ class LambdaExecutor:
                     if env.alive:
                         self._busy[config] = self._busy.get(config, 0) + 1
                         return env, False
-                if self._busy.get(config, 0) < MAX_ENVIRONMENTS_PER_FUNCTION:
+                if (self._busy.get(config, 0) < MAX_ENVIRONMENTS_PER_FUNCTION
+                        and self._initialising < MAX_CONCURRENT_INITS):
                     self._busy[config] = self._busy.get(config, 0) + 1
+                    self._initialising += 1
                     break
-                self._lock.wait()  # at the concurrency cap, queue instead of throttling
+                self._lock.wait()  # at a cap: queue instead of throttling
         try:
             return ExecutionEnvironment(config), True
         except BaseException:
+            self._initialised()
             self._release(None, config)
             raise
+
+    def _initialised(self) -> None:
+        with self._lock:
+            self._initialising -= 1
+            self._lock.notify_all()
 
     def _release(self, env: ExecutionEnvironment | None, config: FunctionConfig | None = None) -> None:
         config = config or env.config
@@ -249,7 +261,10 @@ class LambdaExecutor:
         started = time.perf_counter()
         try:
             if cold:
-                env.wait_ready()
+                try:
+                    env.wait_ready()
+                finally:
+                    self._initialised()
                 lines += env.take_logs("init")  # init output comes before START, as on Lambda
             started = time.perf_counter()
             deadline = time.monotonic() + config.timeout
