@@ -1,11 +1,13 @@
-"""The runtime loop of one execution environment, run as `python -S bootstrap.py`.
+"""The runtime loop of one execution environment, run as `python -S -P bootstrap.py`.
 
 Standard library only: it runs beside the function's code and layers, not the course's
-virtual environment. Protocol with the executor (see lambda_executor.py):
+virtual environment. Protocol with the executor (see lambda_executor.py), in frames of a
+4-byte length and a `marshal`led dict (marshal is built in: json and traceback are imported
+only when needed, so a small handler's cold start is close to `python -c "import handler"`):
 
-- fd 0 carries requests, one JSON line each: {"requestId", "payload", "deadlineMs", ...}.
-- the original fd 1 carries replies, one JSON line each: {"ok": true, "payload": ...} or
-  {"ok": false, "error": {"errorType", "errorMessage", "stackTrace"}}.
+- fd 0 carries requests: {"requestId", "payload" (the event), "deadlineMs", ...}.
+- the original fd 1 carries replies: {"ready": True} once, then {"ok": True, "payload": json
+  text} or {"ok": False, "error": {"errorType", "errorMessage", "stackTrace"}}.
 - the handler's own stdout and stderr both go to fd 2, which the executor copies to the
   function's log group; after each invocation a marker line closes that invocation's output.
 """
@@ -13,12 +15,11 @@ virtual environment. Protocol with the executor (see lambda_executor.py):
 from __future__ import annotations
 
 import importlib
-import json
+import marshal
 import os
 import resource
 import sys
 import time
-import traceback
 
 LOG_MARKER = "\x1eWORKSHOP-END-OF-INVOCATION "
 
@@ -42,7 +43,22 @@ class LambdaContext:
         return max(0, int(self._deadline_ms - time.time() * 1000))
 
 
+def read_frame(stream) -> dict | None:
+    header = stream.read(4)
+    if len(header) < 4:
+        return None
+    return marshal.loads(stream.read(int.from_bytes(header, "big")))
+
+
+def write_frame(stream, message: dict) -> None:
+    data = marshal.dumps(message)
+    stream.write(len(data).to_bytes(4, "big") + data)
+    stream.flush()
+
+
 def error_of(exc: BaseException, error_type: str | None = None, message: str | None = None) -> dict:
+    import traceback
+
     frames = traceback.extract_tb(exc.__traceback__)
     return {
         "errorType": error_type or type(exc).__name__,
@@ -91,10 +107,10 @@ class InitError(Exception):
 
 
 def main() -> None:
-    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    replies = os.fdopen(os.dup(1), "wb")
+    requests = os.fdopen(os.dup(0), "rb")
     os.dup2(2, 1)  # print() in the handler goes to the log stream, never into the protocol
     sys.stdout = os.fdopen(1, "w", buffering=1)
-    requests = sys.stdin
 
     init_error = None
     try:
@@ -105,32 +121,36 @@ def main() -> None:
     sys.stdout.flush()
     sys.stderr.write(LOG_MARKER + "init\n")
     sys.stderr.flush()
-    replies.write(json.dumps({"ready": True}) + "\n")
+    write_frame(replies, {"ready": True})
 
-    for line in requests:
-        request = json.loads(line)
+    while (request := read_frame(requests)) is not None:
         reply = {"ok": False, "error": init_error} if init_error else invoke(handler, request)
         reply["maxRssKb"] = peak_memory_kb()
         sys.stdout.flush()
         sys.stderr.write(LOG_MARKER + request["requestId"] + "\n")
         sys.stderr.flush()
-        replies.write(json.dumps(reply) + "\n")
+        write_frame(replies, reply)
 
 
 def invoke(handler, request: dict) -> dict:
     try:
         result = handler(request["payload"], LambdaContext(request))
     except Exception as exc:
+        import traceback
+
         error = error_of(exc)
         print(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n{traceback.format_exc()}", file=sys.stderr)
         return {"ok": False, "error": error}
     except SystemExit as exc:
         message = f"RequestId: {request['requestId']} Error: Runtime exited with error: exit status {exc.code}"
         return {"ok": False, "error": error_of(exc, "Runtime.ExitError", message)}
+    import json  # the runtime serialises the result as JSON, as Lambda's does
+
     try:
         return {"ok": True, "payload": json.dumps(result)}
     except (TypeError, ValueError) as exc:  # what json.dumps cannot take, the runtime cannot return
         return {"ok": False, "error": error_of(exc, "Runtime.MarshalError", f"Unable to marshal response: {exc}")}
+
 
 if __name__ == "__main__":
     main()

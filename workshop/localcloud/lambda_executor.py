@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import marshal
 import math
 import os
 import select
@@ -161,9 +162,9 @@ class ExecutionEnvironment:
 
     # -- the reply pipe
 
-    def _read_reply(self, deadline: float) -> dict:
+    def _read_exactly(self, size: int, deadline: float) -> bytes:
         fd = self.process.stdout.fileno()
-        while b"\n" not in self._reply_buffer:
+        while len(self._reply_buffer) < size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
@@ -173,8 +174,13 @@ class ExecutionEnvironment:
                 if not chunk:
                     raise EnvironmentDied(self.process.wait())
                 self._reply_buffer += chunk
-        line, _, self._reply_buffer = self._reply_buffer.partition(b"\n")
-        return json.loads(line)
+        data, self._reply_buffer = self._reply_buffer[:size], self._reply_buffer[size:]
+        return data
+
+    def _read_reply(self, deadline: float) -> dict:
+        """One frame of bootstrap.py's protocol: a 4-byte length, then a marshalled dict."""
+        size = int.from_bytes(self._read_exactly(4, deadline), "big")
+        return marshal.loads(self._read_exactly(size, deadline))
 
     def wait_ready(self) -> None:
         """The init phase: importing the handler module, bounded by the function's timeout."""
@@ -182,8 +188,12 @@ class ExecutionEnvironment:
         self.init_duration_ms = (time.perf_counter() - self._started) * 1000
 
     def send(self, request: dict, deadline: float) -> dict:
-        self.process.stdin.write((json.dumps(request) + "\n").encode())
-        self.process.stdin.flush()
+        data = marshal.dumps(request)
+        try:
+            self.process.stdin.write(len(data).to_bytes(4, "big") + data)
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise EnvironmentDied(self.process.wait()) from None
         return self._read_reply(deadline)
 
     def kill(self) -> None:
