@@ -97,6 +97,17 @@ def api_for_route(apigateway, stacks: dict, method: str, path: str) -> tuple[Api
     return None
 
 
+def why_it_failed(aws, stacks: dict, method: str, path: str) -> str:
+    """The last error the function behind a route logged, for a 5xx a learner can act on."""
+    found = api_for_route(aws("apigateway"), stacks, method, path)
+    arn = function_arn_of(found[1].get("methodIntegration", {})) if found else None
+    if not arn:
+        return ""
+    errors = [m for _, m in log_lines(aws("logs"), arn.split(":")[6])
+              if "Error" in m or "Task timed out" in m or m.startswith("[ERROR]")]
+    return f" (the function logged: {errors[-1].strip()[:200]})" if errors else ""
+
+
 # -- logs ------------------------------------------------------------------------------------
 
 def log_lines(logs, function_name: str, since_ms: int = 0, wait: float = 0.0) -> list[tuple[str, str]]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.support import api_for_route, api_routes, api_urls, expect, function_arn_of, imported_modules, python_files
+from checks.support import (api_for_route, api_routes, api_urls, expect, function_arn_of, imported_modules,
+                            python_files, why_it_failed)
 
 DOMAIN_ROUTES = {
     "products": ("GET", "/products"),
@@ -46,7 +47,7 @@ def _functions_by_domain(aws, stacks) -> dict[str, set[str]]:
     for info in stacks.values():
         for r in info.resources:
             if r["type"] == "AWS::Lambda::Function" and r["physicalId"] not in routed:
-                domains[f"{r['physicalId']} (behind no route)"].add(r["physicalId"])
+                domains[f"{r['logicalId']} (behind no route)"].add(r["physicalId"])
     return domains
 
 
@@ -130,18 +131,19 @@ def test_each_stack_owns_its_tables(aws, stacks):
     """Every table is used by the functions of one domain only, and lives in that domain's stack."""
     owners, used = _table_references(aws, stacks)
     expect(owners, "no DynamoDB table is deployed", "each service keeps its data in its own table")
+    logical = {r["physicalId"]: r["logicalId"] for info in stacks.values() for r in info.resources}
     domains = _functions_by_domain(aws, stacks)
     domain_of = {fn: d for d, fns in domains.items() for fn in fns}
     stack_of = {r["physicalId"]: name for name, info in stacks.items() for r in info.resources}
     users: dict[str, set[str]] = defaultdict(set)
     for fn, tables in used.items():
         for table in tables:
-            users[table].add(domain_of.get(fn, fn))
+            users[table].add(domain_of.get(fn, logical.get(fn, fn)))
             expect(stack_of.get(fn) == owners[table],
-                   f"function {fn} (stack {stack_of.get(fn)}) uses table {table} of stack {owners[table]}",
+                   f"function {logical.get(fn)} (stack {stack_of.get(fn)}) uses table {logical.get(table)} of stack {owners[table]}",
                    "a service reads and writes only its own tables; ask the other service through its API")
     shared = {t: d for t, d in users.items() if len(d) > 1}
-    expect(not shared, "; ".join(f"table {t} is used by {', '.join(sorted(d))}" for t, d in list(shared.items())[:2]),
+    expect(not shared, "; ".join(f"table {logical.get(t)} is used by {', '.join(sorted(d))}" for t, d in list(shared.items())[:2]),
            "give each function only its own service's table names and permissions")
 
 
@@ -241,8 +243,8 @@ def test_the_shop_contract_holds_through_each_api(aws, stacks, http):
         urls[domain] = found[0].url
 
     products = http.get(urls["products"] + "products")
-    expect(products.status_code == 200, f"GET /products answered {products.status_code}: {products.text[:120]}",
-           "fix the products service (see its function's log group for the error)")
+    expect(products.status_code == 200, f"GET /products answered {products.status_code}: {products.text[:120]}"
+           + why_it_failed(aws, stacks, "GET", "/products"), "fix the products service")
     catalogue = products.json().get("products", [])
     expect(len(catalogue) >= 5 and all(isinstance(p.get("price"), int) for p in catalogue),
            f"GET /products gave {len(catalogue)} products", "seed at least 5 products, prices in integer cents")
