@@ -17,6 +17,7 @@ import pytest
 from checks.support import CheckpointFailed
 
 _verdicts: list[dict] = []
+_deploy_errors: dict[str, str] = {}  # stack -> why it did not deploy; every failing verdict mentions it
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,6 +28,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cloud-url", default=os.environ.get("WORKSHOP_CLOUD_URL"), help="local cloud URL")
     group.addoption("--region", default=None)
     group.addoption("--results", type=Path, default=None, help="write the verdicts as JSON here")
+    group.addoption("--checkpoint", action="append", default=[], help="run only these checkpoint ids")
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = set(config.getoption("--checkpoint"))
+    if not wanted:
+        return
+    selected = [i for i in items if (m := i.get_closest_marker("checkpoint")) and m.args[0] in wanted]
+    config.hook.pytest_deselected(items=[i for i in items if i not in selected])
+    items[:] = selected
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,7 +78,9 @@ def deployment(target, workspace, stack_prefix):
     """The workspace's stacks: deployed now on local, as the learner deployed them on aws."""
     if target.name == "local":
         target.destroy_prefix(stack_prefix)  # a check always starts from the tree as it is now
-        return target.deploy_tree(workspace, stack_prefix)
+        result = target.deploy_tree(workspace, stack_prefix)
+        _deploy_errors.update(result.errors)
+        return result
     from workshop.deploy.targets import WorkspaceDeployment
     return WorkspaceDeployment(stacks=target.stacks_with_prefix(stack_prefix))
 
@@ -136,6 +149,8 @@ def pytest_runtest_makereport(item, call):
         return
     if report.failed and call.excinfo is not None:
         status, message = _explain(call.excinfo)
+        if _deploy_errors:
+            message += "\n(not deployed: " + "; ".join(f"{s}: {e}" for s, e in _deploy_errors.items()) + ")"
         if status == "fail" or not os.environ.get("WORKSHOP_DEBUG"):
             report.longrepr = message  # pytest and its JUnit XML show this, not the checker's traceback
     elif report.skipped:

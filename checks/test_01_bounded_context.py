@@ -257,11 +257,15 @@ def test_the_shop_contract_holds_through_each_api(aws, stacks, http):
            'answer 404 {"message": ...} for an unknown sku')
 
     cart = f"{urls['cart']}cart/c01-{uuid.uuid4().hex[:8]}"
+    def logged(method: str, path: str, response) -> str:
+        return why_it_failed(aws, stacks, method, path) if response.status_code >= 500 else ""
+
     absent = http.get(cart)
-    expect(absent.status_code == 404, f"GET of a cart never written answered {absent.status_code}", "answer 404 when the cart is absent")
+    expect(absent.status_code == 404, f"GET of a cart never written answered {absent.status_code}"
+           + logged("GET", "/cart/{cartId}", absent), "answer 404 when the cart is absent")
     added = http.post(cart + "/items", json={"sku": sku, "quantity": 2})
-    expect(added.status_code == 201, f"POST /cart/{{id}}/items answered {added.status_code}: {added.text[:120]}",
-           "answer 201 with the cart")
+    expect(added.status_code == 201, f"POST /cart/{{id}}/items answered {added.status_code}: {added.text[:120]}"
+           + logged("POST", "/cart/{cartId}/items", added), "answer 201 with the cart")
     got = http.get(cart).json()
     expect({"sku": sku, "quantity": 2} in got.get("items", []), f"the cart holds {got}", "GET /cart/{id} returns its items")
     for bad in ({"sku": sku, "quantity": 0}, {"sku": sku, "quantity": 100}, {"sku": sku, "quantity": "2"},
@@ -273,8 +277,10 @@ def test_the_shop_contract_holds_through_each_api(aws, stacks, http):
     expect(not_json.status_code == 400, f"a body that is not JSON answered {not_json.status_code}", "answer 400")
     removed = http.delete(f"{cart}/items/{sku}")
     expect(removed.status_code == 200 and removed.json().get("items") == [],
-           f"DELETE answered {removed.status_code}: {removed.text[:120]}", "answer 200 with the cart, item gone")
+           f"DELETE answered {removed.status_code}: {removed.text[:120]}" + logged("DELETE", "/cart/{cartId}/items/{sku}", removed),
+           "answer 200 with the cart, item gone")
 
     stock = http.get(f"{urls['inventory']}inventory/{sku}")
     expect(stock.status_code == 200 and {"sku", "stock", "reserved"} <= set(stock.json()),
-           f"GET /inventory/{sku} answered {stock.status_code}: {stock.text[:120]}", 'answer {"sku","stock","reserved"}')
+           f"GET /inventory/{sku} answered {stock.status_code}: {stock.text[:120]}" + logged("GET", "/inventory/{sku}", stock),
+           'answer {"sku","stock","reserved"}')

@@ -91,6 +91,7 @@ def check(
     region: Optional[str] = typer.Option(None, help="aws: the region of your stacks"),
     json_file: Optional[Path] = typer.Option(None, "--json", help="write exercism v3 results.json here"),
     junit_file: Optional[Path] = typer.Option(None, "--junit", help="write JUnit XML here"),
+    only: list[str] = typer.Option(None, "--only", help="run only this checkpoint id (repeatable)"),
 ) -> None:
     """Deploy your workspace (local) and run the module's checkpoints. Exit 0: all pass, 1: some fail, 2: could not run."""
     from .grading.report import print_run, write_junit, write_results
@@ -100,13 +101,13 @@ def check(
     tree = path or m.workspace()
     url = _cloud_url() if target == "local" else None
     with console.status(f"Checking module {m.number} on {target}: deploying and running checkpoints…"):
-        run = run_checks(m, tree, target=target, cloud_url=url, stack_prefix=stack_prefix, region=region)
+        run = run_checks(m, tree, target=target, cloud_url=url, stack_prefix=stack_prefix, region=region, only=only)
     print_run(run, console)
     if json_file:
         write_results([run], json_file)
     if junit_file:
         write_junit([run], junit_file)
-    if path is None and run.verdicts:
+    if path is None and run.verdicts and not only:
         progress = Progress()
         progress.of(m.number)["score"] = list(run.score)
         progress.save()

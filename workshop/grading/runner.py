@@ -51,7 +51,8 @@ class CheckRun:
 
     @property
     def score(self) -> tuple[int, int]:
-        return sum(v.earned for v in self.verdicts), self.module.points
+        total = sum(v.points for v in self.verdicts) if self.verdicts else self.module.points
+        return sum(v.earned for v in self.verdicts), total
 
     @property
     def exit_code(self) -> int:
@@ -60,7 +61,7 @@ class CheckRun:
 
 def run_checks(module: Module, workspace: Path, target: str = "local", cloud_url: str | None = None,
                stack_prefix: str | None = None, region: str | None = None,
-               timeout: int = CHECK_TIMEOUT) -> CheckRun:
+               timeout: int = CHECK_TIMEOUT, only: list[str] | None = None) -> CheckRun:
     run = CheckRun(module, workspace, target)
     started = time.perf_counter()
     if not workspace.is_dir():
@@ -78,6 +79,8 @@ def run_checks(module: Module, workspace: Path, target: str = "local", cloud_url
         command += ["--cloud-url", cloud_url] if cloud_url else []
         command += ["--stack-prefix", stack_prefix] if stack_prefix else []
         command += ["--region", region] if region else []
+        for checkpoint in only or []:
+            command += ["--checkpoint", checkpoint]
         try:
             done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                                   stdin=subprocess.DEVNULL)
@@ -88,7 +91,7 @@ def run_checks(module: Module, workspace: Path, target: str = "local", cloud_url
             run.seconds = time.perf_counter() - started
         if results.exists():
             raw = json.loads(results.read_text())["verdicts"]
-            run.verdicts = _verdicts(module, raw)
+            run.verdicts = _verdicts(module, raw, only)
             run.junit = junit.read_text() if junit.exists() else ""
         if done.returncode not in (0, 1) or not results.exists():
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
@@ -96,7 +99,7 @@ def run_checks(module: Module, workspace: Path, target: str = "local", cloud_url
     return run
 
 
-def _verdicts(module: Module, raw: list[dict]) -> list[Verdict]:
+def _verdicts(module: Module, raw: list[dict], only: list[str] | None = None) -> list[Verdict]:
     """One verdict per checkpoint of module.toml, in its order; a checkpoint with no test is an error."""
     by_id = {}
     for entry in raw:
@@ -104,6 +107,8 @@ def _verdicts(module: Module, raw: list[dict]) -> list[Verdict]:
             by_id[entry["id"]] = entry
     verdicts = []
     for checkpoint in module.checkpoints:
+        if only and checkpoint.id not in only:
+            continue
         entry = by_id.get(checkpoint.id)
         if entry is None:
             verdicts.append(Verdict(checkpoint.id, checkpoint.title, checkpoint.points, "error",
