@@ -47,3 +47,18 @@ def test_each_local_account_is_its_own(local):
     assert local.session("prod").client("sts").get_caller_identity()["Account"] == "222222222222"
     local.session("prod").client("s3").create_bucket(Bucket="only-in-prod")
     assert "only-in-prod" not in [b["Name"] for b in local.session("dev").client("s3").list_buckets()["Buckets"]]
+
+
+def test_cloudformation_inline_role_policies_come_back_as_json(local, tmp_path):
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n"
+        "      AssumeRolePolicyDocument: {Version: 2012-10-17, Statement: [{Effect: Allow, Principal: {Service: apigateway.amazonaws.com}, Action: sts:AssumeRole}]}\n"
+        "      Policies:\n        - PolicyName: get\n          PolicyDocument: {Version: 2012-10-17, Statement: [{Effect: Allow, Action: dynamodb:GetItem, Resource: '*'}]}\n"
+        "Outputs:\n  RoleName:\n    Value: !Ref Role\n")
+    info = local.deployer().deploy(tmp_path / "template.yaml", "inline-policy")
+    try:
+        iam = local.session().client("iam")
+        document = iam.get_role_policy(RoleName=info.outputs["RoleName"], PolicyName="get")["PolicyDocument"]
+        assert document["Statement"][0]["Action"] == "dynamodb:GetItem"  # botocore parsed it: it was JSON
+    finally:
+        local.deployer().destroy("inline-policy")

@@ -106,7 +106,17 @@ class InitError(Exception):
         self.error = error
 
 
+def loopback_only(event: str, args: tuple) -> None:
+    # The twin of safety.refuse_non_loopback_connections: this file cannot import the workshop package.
+    if event == "socket.connect" and isinstance(args[1], tuple):
+        host = str(args[1][0])
+        if not (host == "localhost" or host == "::1" or host.startswith("127.")):
+            raise ConnectionRefusedError(f"refused a connection to {host}: the local target stays on this machine")
+
+
 def main() -> None:
+    if os.environ.get("_WORKSHOP_LOOPBACK_ONLY"):
+        sys.addaudithook(loopback_only)
     replies = os.fdopen(os.dup(1), "wb")
     requests = os.fdopen(os.dup(0), "rb")
     os.dup2(2, 1)  # print() in the handler goes to the log stream, never into the protocol

@@ -131,6 +131,7 @@ class ExecutionEnvironment:
             "AWS_SECRET_ACCESS_KEY": "local-secret",
             "AWS_SESSION_TOKEN": "local-session",
             "AWS_ENDPOINT_URL": c.endpoint_url,
+            "_WORKSHOP_LOOPBACK_ONLY": "1",
         })
         for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
             env.pop(name, None)

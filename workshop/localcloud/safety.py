@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import sys
 from urllib.parse import urlsplit
 
 ACCOUNTS = {"default": "123456789012", "dev": "111111111111", "prod": "222222222222", "staging": "333333333333"}
@@ -58,6 +59,23 @@ def is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _loopback_only(event: str, args: tuple) -> None:
+    if event == "socket.connect" and isinstance(args[1], tuple):  # (host, port[, ...]); unix sockets pass
+        host = str(args[1][0])
+        if not is_loopback_url(f"http://[{host}]/" if ":" in host else f"http://{host}/"):
+            raise RealAwsRefused(f"refused a connection to {host}: the local target stays on this machine")
+
+
+def refuse_non_loopback_connections() -> None:
+    """From now on this process cannot open a connection past loopback (an audit hook, before any packet)."""
+    if _loopback_only not in _installed_hooks:
+        sys.addaudithook(_loopback_only)
+        _installed_hooks.append(_loopback_only)
+
+
+_installed_hooks: list = []
 
 
 def refuse_non_loopback(request, **_) -> None:

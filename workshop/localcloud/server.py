@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
+    safety.refuse_non_loopback_connections()
     cloud = LocalCloud(args.state)
     cloud.start(args.port)
     info = {"url": cloud.url, "port": cloud.port, "pid": os.getpid()}
