@@ -24,7 +24,8 @@ test: $(STAMP)  ## the whole suite: tooling, local cloud, course meta-test, site
 test-fast: $(STAMP)  ## everything but the course meta-test
 	$(BIN)/python -m pytest tests -q -p no:cacheprovider -m "not slow"
 
-bench: $(STAMP)  ## measured figures: table on screen, JSON in bench/results.json
+bench: $(STAMP)  ## measured figures: table on screen, JSON in bench/results.json and docs/data/bench.json
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m workshop.bench
 
 docs: $(STAMP)  ## the site, built offline and strictly

@@ -25,12 +25,13 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from . import bench_ric
 from .course import ROOT
 from .deploy.package import _build
 from .deploy.targets import LocalTarget
 from .localcloud import control
 from .localcloud.functions import FunctionResolver
-from .localcloud.lambda_executor import FunctionConfig, LambdaExecutor
+from .localcloud.lambda_executor import FunctionConfig, LambdaExecutor, environment_of
 
 APP = Path(__file__).parent / "bench_app"
 ROUNDS = int(os.environ.get("WORKSHOP_BENCH_ROUNDS", "5"))
@@ -109,8 +110,7 @@ class Bench:
                                         runtime_dir=resolver.runtime_dir, timeout=30, memory_size=256,
                                         environment=(), account_id="123456789012", region="us-east-1",
                                         endpoint_url="http://127.0.0.1:9")
-                env = {"PYTHONPATH": os.pathsep.join([str(code)] + [f"{p}/python" for p in layers] + [resolver.runtime_dir]),
-                       "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
+                env = environment_of(config, "floor")  # the floor runs in the very environment a function gets
                 inits, floor = [], []
                 for i in range(ROUNDS):  # interleaved, so both see the same load on a shared machine
                     fresh = FunctionConfig(**{**config.__dict__, "environment": (("ROUND", str(i)),)})
@@ -120,6 +120,10 @@ class Bench:
                 self.figures[f"cold_{name}_ms"] = median_ms(inits)
                 self.figures[f"floor_{name}_ms"] = median_ms(floor)
                 self.figures[f"cold_{name}_over_floor"] = round(statistics.median(inits) / statistics.median(floor), 3)
+                if name == "small" and bench_ric.available():
+                    ric = bench_ric.measure(code, resolver.runtime_dir, ROUNDS)
+                    self.figures["ric_init_small_ms"] = ric["init_ms"]
+                    self.figures["ric_warm_ms"] = ric["warm_ms"]
                 if name == "small":
                     warm = []
                     for _ in range(200):
@@ -203,6 +207,9 @@ ROWS = [  # (label, measured key, unit, talk key, goal)
     ("cold small / `import handler` floor", "cold_small_over_floor", "x", None, "≤ 1.15"),
     ("cold FastAPI / `import handler` floor", "cold_web_over_floor", "x", None, "≤ 1.15"),
     ("warm invoke overhead over an in-process call", "warm_overhead_ms", "ms", None, "p50 < 2 ms"),
+    ("warm invoke, our bootstrap", "warm_invoke_ms", "ms", None, None),
+    ("cold start, small function, awslambdaric + Runtime API", "ric_init_small_ms", "ms", None, None),
+    ("warm invoke, awslambdaric + Runtime API", "ric_warm_ms", "ms", None, None),
     ("first call through the API, small function", "first_small_ms", "ms", "lambda_first_s", None),
     ("first call through the API, FastAPI function", "first_fastapi_ms", "ms", "cold_fastapi_s", None),
     ("warm call through the API, FastAPI function", "warm_fastapi_ms", "ms", "warm_s", None),

@@ -72,6 +72,46 @@ class EnvironmentDied(Exception):
     pass
 
 
+def environment_of(c: FunctionConfig, log_stream: str) -> dict[str, str]:
+    """The process environment Lambda documents for a function, pointed at the local cloud."""
+    python_path = [c.code_dir]
+    for layer in c.layer_dirs:  # the order Lambda documents for /opt/python
+        python_path += [f"{layer}/python", f"{layer}/python/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"]
+    python_path.append(c.runtime_dir)
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONPATH": os.pathsep.join(python_path),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": c.code_dir,
+        "LAMBDA_RUNTIME_DIR": c.runtime_dir,
+        "_HANDLER": c.handler,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_LAMBDA_FUNCTION_NAME": c.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(c.memory_size),
+        "AWS_LAMBDA_FUNCTION_VERSION": c.version,
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{c.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_REGION": c.region,
+        "AWS_DEFAULT_REGION": c.region,
+    }
+    env.update(dict(c.environment))
+    # Never the learner's own credentials or endpoints: the local cloud, as this account.
+    env.update({
+        "AWS_ACCESS_KEY_ID": access_key_for(c.account_id),
+        "AWS_SECRET_ACCESS_KEY": "local-secret",
+        "AWS_SESSION_TOKEN": "local-session",
+        "AWS_ENDPOINT_URL": c.endpoint_url,
+        "_WORKSHOP_LOOPBACK_ONLY": "1",
+    })
+    for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        env.pop(name, None)
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    return env
+
+
 class ExecutionEnvironment:
     """One subprocess running bootstrap.py for one function configuration."""
 
@@ -93,50 +133,11 @@ class ExecutionEnvironment:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=config.code_dir,
-            env=self._environment(),
+            env=environment_of(config, self.log_stream),
             start_new_session=True,  # so a timeout kills the handler's own children too
         )
         threading.Thread(target=self._pump_logs, daemon=True).start()
         self._started = started
-
-    def _environment(self) -> dict[str, str]:
-        c = self.config
-        python_path = [c.code_dir]
-        for layer in c.layer_dirs:  # the order Lambda documents for /opt/python
-            python_path += [f"{layer}/python", f"{layer}/python/lib/python3.11/site-packages"]
-        python_path.append(c.runtime_dir)
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "PYTHONPATH": os.pathsep.join(python_path),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "LAMBDA_TASK_ROOT": c.code_dir,
-            "LAMBDA_RUNTIME_DIR": c.runtime_dir,
-            "_HANDLER": c.handler,
-            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
-            "AWS_LAMBDA_FUNCTION_NAME": c.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(c.memory_size),
-            "AWS_LAMBDA_FUNCTION_VERSION": c.version,
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{c.name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_REGION": c.region,
-            "AWS_DEFAULT_REGION": c.region,
-        }
-        env.update(dict(c.environment))
-        # Never the learner's own credentials or endpoints: the local cloud, as this account.
-        env.update({
-            "AWS_ACCESS_KEY_ID": access_key_for(c.account_id),
-            "AWS_SECRET_ACCESS_KEY": "local-secret",
-            "AWS_SESSION_TOKEN": "local-session",
-            "AWS_ENDPOINT_URL": c.endpoint_url,
-            "_WORKSHOP_LOOPBACK_ONLY": "1",
-        })
-        for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-            env.pop(name, None)
-        env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-        return env
 
     # -- the log pipe: everything the handler prints, closed per invocation by a marker line
 
