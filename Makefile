@@ -29,7 +29,7 @@ bench: $(STAMP)  ## measured figures: table on screen, JSON in bench/results.jso
 	$(BIN)/python -m workshop.bench
 
 docs: $(STAMP)  ## the site, built offline and strictly
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 manifest: $(STAMP)  ## record the checksums of checks/ after changing a checkpoint
 	$(BIN)/python -m workshop.grading.tamper

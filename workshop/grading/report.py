@@ -57,6 +57,7 @@ def exercism_results(runs: list[CheckRun]) -> dict:
                 "output": None,
                 "test_code": f"checks/{run.module.checks_file.name}::{v.test_name}" if v.test_name else None,
                 "task_id": int(run.module.number),
+                "score": v.earned,  # beside exercism's fields: what a points-based reporter totals
             })
     if errors and not tests:
         status = "error"
@@ -64,7 +65,7 @@ def exercism_results(runs: list[CheckRun]) -> dict:
         status = "pass"
     else:
         status = "fail"
-    result = {"version": 3, "status": status, "tests": tests}
+    result = {"version": 3, "status": status, "max_score": sum(r.score[1] for r in runs), "tests": tests}
     if errors:
         result["message"] = "; ".join(errors)
     return result
