@@ -136,11 +136,12 @@ def _build(logical_id: str, source: Path, with_requirements: bool, layer: bool =
     if not source.exists():
         what = "ContentUri" if layer else "CodeUri"
         raise PackageError(f"{logical_id}: {what} {source} does not exist")
-    entries = _files(source)
+    # a layer built by `sam build` (BuildMethod: python3.x) gets its code and packages under python/
+    prefix = "python/" if layer and with_requirements else ""
+    entries = _files(source, prefix)
     requirements = source / "requirements.txt"
     if with_requirements and requirements.is_file():
-        # a layer built by `sam build` (BuildMethod: python3.x) gets its packages under python/
-        entries += _dependencies(logical_id, requirements, "python/" if layer else "")
+        entries += _dependencies(logical_id, requirements, prefix)
     unzipped = 0
     for _, path in entries:
         unzipped += path.stat().st_size

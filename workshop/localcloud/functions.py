@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import shutil
 import threading
 import zipfile
 from pathlib import Path
@@ -31,9 +32,11 @@ class FunctionResolver:
 
     def _linked_distributions(self, name: str, requirements, provided=RUNTIME_PROVIDED) -> str:
         target = self.state_dir / name
-        if not (target / ".complete").exists():
+        marker, wanted = target / ".complete", "\n".join(sorted(requirements))
+        if not marker.exists() or marker.read_text() != wanted:  # a state folder from an older course
+            shutil.rmtree(target, ignore_errors=True)
             vendor(closure(requirements, provided), target, link=True)
-            (target / ".complete").touch()
+            marker.write_text(wanted)
         return str(target)
 
     def _unzip(self, kind: str, sha: str, code: bytes) -> str:

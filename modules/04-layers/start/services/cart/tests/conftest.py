@@ -1,0 +1,74 @@
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+SERVICE = Path(__file__).resolve().parent.parent
+# The function's code lives in src/ (the CodeUri), as Lambda sees it.
+sys.path.insert(0, str(SERVICE / "src"))
+
+SECRET = "unit-test-secret"
+
+
+@pytest.fixture(scope="session")
+def aws():
+    # Never reach a real account or a local cloud from a unit test.
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "CART_TABLE": "cart-test",
+        "AUTH_TOKEN_SECRET": SECRET,
+    })
+    # One mock for the session: starting moto per test would dominate the run time.
+    with mock_aws():
+        yield boto3.client("dynamodb")
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "cart-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:cart-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+@pytest.fixture
+def context():
+    return LambdaContext()
+
+
+@pytest.fixture
+def table(aws):
+    # Every test starts from an empty table.
+    if "cart-test" in aws.list_tables()["TableNames"]:
+        aws.delete_table(TableName="cart-test")
+    aws.create_table(
+        TableName="cart-test",
+        AttributeDefinitions=[{"AttributeName": "cartId", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "cartId", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return boto3.resource("dynamodb").Table("cart-test")
+
+
+@pytest.fixture
+def token():
+    """A valid bearer token, minted as a client of the shop would get one."""
+    from auth import issue_token
+
+    return issue_token("tester", SECRET)
+
+
+@pytest.fixture
+def cart(table):
+    import cart
+
+    return cart
+
