@@ -87,6 +87,8 @@ def test_a_changed_checkpoint_is_reported_as_tampering(tmp_path):
     import shutil
     copy = tmp_path / "checks"
     shutil.copytree(course.CHECKS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    tamper.write_manifest(copy)
+    assert tamper.verify_checks(copy) == []
     (copy / "conftest.py").write_text((copy / "conftest.py").read_text() + "\n# always pass\n")
     (copy / "test_99_extra.py").write_text("def test_x(): pass\n")
     assert tamper.verify_checks(copy) == ["conftest.py changed", "test_99_extra.py added"]
