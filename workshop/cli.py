@@ -264,6 +264,29 @@ def grade(
 
 
 @app.command()
+def clean(target: str = typer.Option("aws", "--target", "-t", help="aws: your account (local: `workshop cloud down`)"),
+          yes: bool = typer.Option(False, "--yes", "-y", help="skip the confirmation")) -> None:
+    """Delete the stacks the workshop deployed in your account (tagged ones only), buckets emptied first."""
+    from .deploy.clean import clean as clean_account
+    from .deploy.targets import AwsTarget
+
+    if target != "aws":
+        err.print("the local cloud is cleaned by stopping it: `workshop cloud down`")
+        raise typer.Exit(2)
+
+    def confirm(names: list[str]) -> bool:
+        console.print("These stacks were deployed by the workshop:\n  " + "\n  ".join(names))
+        return yes or typer.confirm("Delete them?", default=False)
+
+    report = clean_account(AwsTarget().session(), confirm)
+    for bucket, count in report.emptied_buckets.items():
+        console.print(f"emptied bucket {bucket} ({count} objects)")
+    console.print(f"deleted: {', '.join(report.deleted) or 'nothing'}")
+    if report.kept:
+        console.print(f"[dim]left alone (not the workshop's): {', '.join(report.kept)}[/]")
+
+
+@app.command()
 def doctor(target: str = Target) -> None:
     """Check this machine: Python, packages, a free port, the local cloud; for aws, credentials and sam."""
     from .doctor import run_doctor

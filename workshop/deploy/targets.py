@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..localcloud.safety import DEFAULT_REGION, local_session
+from .clean import MANAGED_TAG
 from .local import DeployError, LocalDeployer, StackInfo
 
 SKIPPED_FOLDERS = {".aws-sam", "tests", "node_modules", ".venv", "__pycache__", ".git"}
@@ -126,7 +127,7 @@ class AwsTarget:
                 ["sam", "build", "--template-file", str(template)],
                 ["sam", "deploy", "--stack-name", name, "--resolve-s3", "--no-confirm-changeset",
                  "--no-fail-on-empty-changeset", "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND",
-                 "--tags", f"workshop:stack-prefix={prefix}"]
+                 "--tags", f"workshop:stack-prefix={prefix}", f"{MANAGED_TAG}=true"]
                 + (["--parameter-overrides", overrides] if overrides else [])
                 + (["--region", self.region] if self.region else []),
             ]
