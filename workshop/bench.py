@@ -29,6 +29,7 @@ from . import bench_ric
 from .course import ROOT
 from .deploy.package import _build
 from .deploy.targets import LocalTarget
+from .load import cart_load
 from .localcloud import control
 from .localcloud.functions import FunctionResolver
 from .localcloud.lambda_executor import FunctionConfig, LambdaExecutor, environment_of
@@ -182,6 +183,15 @@ class Bench:
         self.figures["concurrent_statuses"] = {str(code): statuses.count(code) for code in sorted(set(statuses))}
         self.figures["concurrent_seconds"] = round(time.perf_counter() - started, 2)
 
+    def shop_load(self, target: LocalTarget) -> None:
+        self.step("200 concurrent add-to-cart requests to module 01's cart")
+        cart = ROOT / "modules" / "01-bounded-context" / "solution" / "services" / "cart" / "template.yaml"
+        result = cart_load(target.deployer().deploy(cart, "bench-cart").outputs["ApiUrl"], requests=200)
+        self.figures["load_requests"] = result.requests
+        self.figures["load_ok"] = result.statuses.get(201, 0)
+        self.figures["load_lost_writes"] = result.lost
+        self.figures["load_seconds"] = result.seconds
+
     def run(self) -> dict:
         self.cloud_start()
         state = self.work / "cloud"
@@ -192,6 +202,7 @@ class Bench:
             self.cold_versus_floor()
             self.round_trips(target, outputs)
             self.concurrency(outputs)
+            self.shop_load(target)
         finally:
             control.down(state)
             shutil.rmtree(self.work, ignore_errors=True)
@@ -217,6 +228,9 @@ ROWS = [  # (label, measured key, unit, talk key, goal)
     ("proxy round trip p50 / boto3 GetItem p50", "proxy_over_getitem", "x", None, "≤ 3x, p50 < 10 ms"),
     ("direct integration p50 / boto3 GetItem p50", "direct_over_getitem", "x", None, "≤ 3x, p50 < 10 ms"),
     ("50 concurrent requests answered 200", "concurrent_ok", "", None, "50"),
+    ("200 concurrent cart writes answered 201", "load_ok", "", None, "200"),
+    ("cart writes lost", "load_lost_writes", "", None, "0"),
+    ("200 cart writes took", "load_seconds", "s", None, "about 10 s"),
 ]
 
 
