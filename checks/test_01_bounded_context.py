@@ -153,8 +153,9 @@ def _payment_files(root: Path) -> list[Path]:
 
 
 @pytest.mark.checkpoint("01.4", points=3)
-def test_broken_payments_leaves_cart_and_products_serving(target, workspace, stack_prefix, stacks, http, tmp_path):
-    """Deploy the shop with its payments code broken on purpose: cart and products still answer."""
+def test_broken_payments_leaves_cart_and_products_serving(target, workspace, stack_prefix, stacks, deployment, http,
+                                                          tmp_path):
+    """Redeploy every stack that holds payments code, broken on purpose: cart and products still answer."""
     copy = tmp_path / "shop"
     shutil.copytree(workspace, copy, ignore=shutil.ignore_patterns(".aws-sam", "__pycache__"))
     payments = _payment_files(copy)
@@ -164,15 +165,18 @@ def test_broken_payments_leaves_cart_and_products_serving(target, workspace, sta
         path.write_text('raise RuntimeError("payments deliberately broken by checkpoint 01.4")\n' + path.read_text())
     if target.name != "local":
         pytest.skip("deploying a broken copy runs on the local target only")
-    prefix = f"{stack_prefix}-broken"
-    target.destroy_prefix(prefix)
-    broken = target.deploy_tree(copy, prefix)
+    # A stack whose folder holds payments code is redeployed broken; the others are as deployed.
+    touched = {name: copy / template.relative_to(workspace) for name, template in deployment.templates.items()
+               if any(p.is_relative_to(copy / template.parent.relative_to(workspace)) for p in payments)}
+    broken_stacks = {name: info for name, info in stacks.items() if name not in touched}
+    deployer = target.deployer()
     try:
-        expect(broken.stacks, f"the broken copy did not deploy: {next(iter(broken.errors.values()), '')}")
+        for name, template in touched.items():
+            broken_stacks[f"{name}-broken"] = deployer.deploy(template, f"{name}-broken")
         apigateway = target.session().client("apigateway")
         down = []
         for domain, (method, path) in DOMAIN_ROUTES.items():
-            found = api_for_route(apigateway, broken.stacks, method, path)
+            found = api_for_route(apigateway, broken_stacks, method, path)
             if not found:
                 down.append(f"{domain} (no API)")
                 continue
@@ -188,7 +192,8 @@ def test_broken_payments_leaves_cart_and_products_serving(target, workspace, sta
         expect(not down, f"with payments broken: {'; '.join(down)}",
                "cart and products must not import payments code: a bug there should stay there")
     finally:
-        target.destroy_prefix(prefix)
+        for name in touched:
+            deployer.destroy(f"{name}-broken")
 
 
 @pytest.mark.checkpoint("01.5", points=2)
@@ -211,13 +216,9 @@ def test_each_service_deploys_and_tests_alone(target, deployment, workspace, sta
         runs.append((label, subprocess.Popen(
             [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--rootdir", str(alone)],
             cwd=alone, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
-    if target.name == "local":
-        for index, label, alone in copies:
-            prefix = f"{stack_prefix}-alone{index}"
-            result = target.deploy_tree(alone, prefix)
-            target.destroy_prefix(prefix)
-            if result.errors:
-                problems.append(f"{label} does not deploy alone: {next(iter(result.errors.values()))}")
+    for index, label, alone in copies:  # packaged and transformed from the lone folder, as a deploy would
+        for template, error in target.validate_tree(alone).items() if target.name == "local" else []:
+            problems.append(f"{label} does not deploy alone: {error}")
     for label, run in runs:
         try:
             output, _ = run.communicate(timeout=180)

@@ -28,7 +28,7 @@ TEMPLATE_SUFFIXES = {".yaml", ".yml", ".json", ".template"}
 GITHUB_OIDC = "token.actions.githubusercontent.com"
 BIN = Path(sys.executable).parent
 # An access key id: four capitals then sixteen; spelt in pieces so this file holds none.
-KEY_ID = re.compile(r"\b(?:" + "AK" + "IA|AS" + "IA)[A-Z0-9]{16}\b")
+KEY_ID = re.compile(r"\b(?:" + "AK" + "IA|AS" + "IA)" + r"[A-Z0-9]{16}\b")
 KEY_NAMES = re.compile(r"AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key")
 KEY_SECRETS = re.compile(r"secrets\.\w*(?:ACCESS_KEY|SECRET_KEY)\w*", re.IGNORECASE)
 
@@ -59,6 +59,24 @@ def _resources(document: dict) -> dict[str, dict]:
     return {k: v for k, v in (document.get("Resources") or {}).items() if isinstance(v, dict)}
 
 
+def _unreadable_templates(workspace: Path) -> list[str]:
+    """Why the files that look like templates (template*.yaml) could not be read."""
+    reasons = []
+    for path in _files(workspace, SKIPPED | {".github"}):
+        if path.name.startswith("template") and path.suffix in TEMPLATE_SUFFIXES:
+            try:
+                cfn_templates.load(path)
+            except cfn_templates.TemplateError as exc:
+                reasons.append(str(exc).replace(str(path), _rel(workspace, path)).splitlines()[0][:200])
+    return reasons
+
+
+def _no_app_template(workspace: Path) -> None:
+    unreadable = _unreadable_templates(workspace)
+    fail(unreadable[0] if unreadable else "no template in the workspace declares a function",
+         "fix the template's YAML" if unreadable else "keep the cart service's SAM template (template.yaml) in the workspace")
+
+
 def _app_templates(workspace: Path) -> list[tuple[Path, dict]]:
     """The templates that hold the application: the ones with functions."""
     return [(p, d) for p, d in _templates(workspace) if any(r.get("Type") in FUNCTION_TYPES for r in _resources(d).values())]
@@ -71,11 +89,12 @@ def _rel(workspace: Path, path: Path) -> str:
 def _function_setting(document: dict, logical_id: str, name: str, default: Any = None) -> Any:
     """A function's property as written: its own, else the Globals' (SAM functions), else default."""
     resource = _resources(document).get(logical_id, {})
-    properties = resource.get("Properties") or {}
+    properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
     if name in properties:
         return properties[name]
     if resource.get("Type") == "AWS::Serverless::Function":
-        globals_ = ((document.get("Globals") or {}).get("Function") or {})
+        globals_ = document.get("Globals") if isinstance(document.get("Globals"), dict) else {}
+        globals_ = globals_.get("Function") if isinstance(globals_.get("Function"), dict) else {}
         if name in globals_:
             return globals_[name]
     return default
@@ -253,8 +272,8 @@ def _refers_to(node: Any, name: str) -> bool:
 def test_one_template_for_every_environment(workspace):
     """Exactly one application template, adapting with Parameters, Mappings, Conditions and Globals; cfn-lint clean."""
     apps = _app_templates(workspace)
-    expect(apps, "no template in the workspace declares a function",
-           "keep the cart service's SAM template (template.yaml) in the workspace")
+    if not apps:
+        _no_app_template(workspace)
     names = ", ".join(_rel(workspace, p) for p, _ in apps)
     drift = _drift(apps, workspace) if len(apps) > 1 else ""
     expect(len(apps) == 1, f"{len(apps)} copies of the application template ({names})"
@@ -268,11 +287,13 @@ def test_one_template_for_every_environment(workspace):
     unused = []
     if not _uses(body, "Fn::FindInMap"):
         unused.append("no value is taken from the Mappings (Fn::FindInMap)")
-    if not (_uses(body, "Condition") or _uses(body, "Fn::If")):
+    sections = [v for key in ("Resources", "Outputs") if isinstance(document.get(key), dict)
+                for v in document[key].values() if isinstance(v, dict)]
+    if not (any(v.get("Condition") for v in sections) or _uses(body, "Fn::If")):
         unused.append("no resource uses a Condition")
     if not any(_refers_to(body, p) for p in document["Parameters"]):
         unused.append("no parameter is used")
-    if not ((document.get("Globals") or {}).get("Function")):
+    if not isinstance(document["Globals"], dict) or not document["Globals"].get("Function"):
         unused.append("Globals has no Function section")
     expect(not unused, f"{_rel(workspace, path)}: {'; '.join(unused)}",
            "memory from a mapping keyed by the Environment parameter, prod-only resources under a Condition, "
@@ -295,7 +316,8 @@ def test_one_template_for_every_environment(workspace):
 def _environment_templates(workspace: Path) -> dict[str, tuple[Path, dict, dict[str, str]]]:
     """env -> (template, its document, parameters) to deploy dev and prod as the workspace says."""
     apps = _app_templates(workspace)
-    expect(apps, "no template in the workspace declares a function", "keep the cart service's template.yaml")
+    if not apps:
+        _no_app_template(workspace)
     plan = {}
     for env in ("dev", "prod"):
         if len(apps) == 1:
@@ -388,7 +410,7 @@ def _compare(aws, plan, deployed, names) -> list[str]:
                 for env in plan:
                     try:
                         expected = Evaluator(plan[env][1], plan[env][2]).value(written[env])
-                    except (Unresolved, ValueError, TypeError, IndexError):
+                    except (Unresolved, ValueError, TypeError, IndexError, KeyError, AttributeError):
                         continue
                     if str(expected) != str(seen[env]):
                         notes.setdefault(f"{setting} in {env} is {seen[env]}, the template maps {expected}", []).append(function)
@@ -459,6 +481,20 @@ def test_samconfig_environments_differ_only_in_overrides(workspace):
 
 # -- 06.4 ------------------------------------------------------------------------------------
 
+def _schema_error(output: str, path: Path) -> str:
+    """The most specific error check-jsonschema reports, in one line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    parse = next((i for i, line in enumerate(lines) if line.startswith("Failed to parse")), None)
+    if parse is not None:  # not YAML at all: the parser's reason and where
+        where = next((line for line in lines[parse:] if line.startswith("in ")), "")
+        return f"not valid YAML: {' '.join(lines[parse + 1:parse + 3])} {where.replace('<byte string>', 'the file')}"[:200]
+    for heading in ("Best Deep Match:", "Best Match:"):
+        if heading in lines and lines.index(heading) + 1 < len(lines):
+            return lines[lines.index(heading) + 1][:200]
+    found = [line.replace(str(path) + "::", "") for line in lines if line.startswith(str(path))]
+    return (found or lines[-1:] or ["no details"])[0][:200]
+
+
 @pytest.mark.checkpoint("06.4", points=2)
 def test_workflow_is_valid_uses_oidc_and_stores_no_keys(workspace):
     """The workflow passes GitHub's schema, asks for id-token: write, and no AWS key is stored anywhere in the module."""
@@ -471,10 +507,9 @@ def test_workflow_is_valid_uses_oidc_and_stores_no_keys(workspace):
                                    "vendor.github-workflows", str(path)], capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as exc:
             fail(f"check-jsonschema could not run: {exc}", "reinstall the course's environment (make setup)")
-        lines = [line.strip() for line in (done.stdout + done.stderr).splitlines()
-                 if line.strip().startswith(("$", str(path))) or "Error" in line or "error" in line]
         expect(done.returncode == 0, f"{_rel(workspace, path)} is not a valid GitHub workflow: "
-               + "; ".join(lines[:2])[:300], "fix the workflow's structure (check-jsonschema --builtin-schema vendor.github-workflows)")
+               f"{_schema_error(done.stdout + done.stderr, path)}",
+               "fix the workflow's structure (check-jsonschema --builtin-schema vendor.github-workflows)")
     stored = []
     for path in _files(workspace, SKIPPED - {"tests"}):
         if path.stat().st_size > 1_000_000:
@@ -598,7 +633,7 @@ def _github_trust(workspace: Path) -> tuple[list[dict], list[str]]:
             try:
                 url = str(Evaluator(document, {}).value(properties.get("Url", "")))
                 clients = Evaluator(document, {}).value(properties.get("ClientIdList", []))
-            except Unresolved:
+            except (Unresolved, ValueError, TypeError, IndexError, KeyError, AttributeError):
                 continue
             if GITHUB_OIDC in url and "sts.amazonaws.com" not in clients:
                 problems.append(f"{lid} in {_rel(workspace, path)} lists client ids {clients}, not sts.amazonaws.com")
@@ -611,7 +646,7 @@ def _github_trust(workspace: Path) -> tuple[list[dict], list[str]]:
                     if not evaluator.resource_exists(resource):
                         continue
                     policy = evaluator.value((resource.get("Properties") or {}).get("AssumeRolePolicyDocument") or {})
-                except (Unresolved, ValueError, TypeError, IndexError) as exc:
+                except (Unresolved, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
                     problems.append(f"the trust policy of {lid} cannot be read: {exc}")
                     continue
                 raw = policy.get("Statement", []) if isinstance(policy, dict) else []
@@ -704,6 +739,8 @@ def test_the_pipeline_runs_stage_by_stage_and_stops_at_the_gate(target, workspac
         except PipelineError as exc:
             fail(f"the workflow cannot be dry-run: {exc}", "fix .github/workflows/deploy.yml")
         runs.append(first)
+        expect(any(j.deploys for j in first.jobs) or first.stopped_at_gate,
+               f"{first.workflow.name} runs no sam deploy", "deploy each environment with sam deploy --config-env <env>")
         failed = [d for d in (x for j in first.jobs for x in j.deploys) if d.status == "failed"]
         if failed:
             fail(f"job {failed[0].job} failed: {failed[0].message}",

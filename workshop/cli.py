@@ -377,6 +377,32 @@ def deploy(
 
 
 @app.command()
+def pipeline(
+    number: str,
+    approve: bool = typer.Option(False, "--approve", help="play the reviewer: run the jobs of protected environments"),
+    path: Optional[Path] = typer.Option(None, "--path", "-p", help="the tree whose workflow to run (default: its workspace)"),
+) -> None:
+    """Dry-run the module's GitHub Actions deploy workflow locally: each stage into its role's account, stopping at the production gate."""
+    from .deploy.targets import LocalTarget
+    from .pipeline import PipelineError, print_run, run
+
+    m = _module(number)
+    tree = path or m.workspace()
+    if not tree.is_dir():
+        err.print(f"[yellow]{tree} does not exist.[/] Start the module first: workshop start {m.number}")
+        raise typer.Exit(2)
+    target = LocalTarget(_cloud_url())
+    try:
+        with console.status("Running the pipeline…") as status:
+            result = run(tree, target, approve=approve, progress=status.update)
+    except PipelineError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2)
+    print_run(result, console)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
 def destroy(stack: str = typer.Option(..., "--stack", "-s"),
             account: str = typer.Option("default", help="local account")) -> None:
     """Delete a stack from the local cloud."""

@@ -86,23 +86,33 @@ class LocalDeployer:
         except ClientError:
             self._s3.create_bucket(Bucket=self.bucket)
 
-    def deploy(self, template_path: Path, stack_name: str, parameters: dict[str, str] | None = None,
-               tags: dict[str, str] | None = None, progress: Callable[[str], None] = lambda _: None) -> StackInfo:
-        parameters = dict(parameters or {})
+    def build(self, template_path: Path, stack_name: str, parameters: dict[str, str],
+              progress: Callable[[str], None] = lambda _: None, upload: bool = True):
+        """What a deploy sends: the template packaged and transformed (upload=False: packaged only)."""
         progress(f"{stack_name}: reading {template_path}")
         try:
             sam = templates.load(template_path)
-            self._ensure_bucket()
+            if upload:
+                self._ensure_bucket()
             progress(f"{stack_name}: packaging code")
-            packaged = package(sam, template_path.parent, self._upload)
+            packaged = package(sam, template_path.parent, self._upload if upload else _no_upload)
         except templates.TemplateError as exc:
             raise DeployError(str(exc)) from None
         progress(f"{stack_name}: transforming with aws-sam-translator")
         cfn = transform(packaged.template, parameters, self.account, self.region, stack_name)
-        declared = cfn.get("Parameters", {})
-        unknown = sorted(set(parameters) - set(declared))
+        unknown = sorted(set(parameters) - set(cfn.get("Parameters", {})))
         if unknown:
             raise DeployError(f"{template_path}: no such parameter(s) {', '.join(unknown)}")
+        return cfn, packaged
+
+    def validate(self, template_path: Path) -> None:
+        """Raise DeployError if the template could not deploy from where it is (files, SAM, parameters)."""
+        self.build(template_path, "validate", {}, upload=False)
+
+    def deploy(self, template_path: Path, stack_name: str, parameters: dict[str, str] | None = None,
+               tags: dict[str, str] | None = None, progress: Callable[[str], None] = lambda _: None) -> StackInfo:
+        parameters = dict(parameters or {})
+        cfn, packaged = self.build(template_path, stack_name, parameters, progress)
         body = json.dumps(cfn)
         request = {
             "StackName": stack_name,
@@ -189,6 +199,10 @@ class LocalDeployer:
     def stacks(self) -> list[str]:
         summaries = self.cloudformation.list_stacks()["StackSummaries"]
         return sorted(s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE")
+
+
+def _no_upload(key: str, data: bytes) -> tuple[str, str]:
+    return "not-uploaded", key
 
 
 def _same_template(current: Any, wanted: str) -> bool:

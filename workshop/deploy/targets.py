@@ -75,6 +75,18 @@ class LocalTarget:
                 result.errors[name] = str(exc)
         return result
 
+    def validate_tree(self, root: Path) -> dict[str, str]:
+        """template path -> why it could not deploy from this tree, without creating anything."""
+        errors = {}
+        for template in find_templates(root):
+            try:
+                self.deployer().validate(template)
+            except DeployError as exc:
+                errors[str(template.relative_to(root))] = str(exc)
+        if not find_templates(root):
+            errors[str(root)] = f"no template.yaml under {root}"
+        return errors
+
     def destroy_prefix(self, prefix: str, account: str = "default") -> list[str]:
         deployer = self.deployer(account)
         doomed = [s for s in deployer.stacks() if s == prefix or s.startswith(prefix + "-")]
