@@ -53,7 +53,10 @@ def test_a_false_condition_skips_its_resource_and_memory_follows_the_mapping(ech
     assert config["MemorySize"] == 256
     prod = local.deployer("prod").deploy(ECHO / "template.yaml", "echo-prod", {"Stage": "prod"})
     try:
-        assert "ProdOnlyAlarmTopic" in {r["logicalId"] for r in prod.resources}
+        assert {"ProdOnlyAlarmTopic", "ProdOnlyErrorsAlarm"} <= {r["logicalId"] for r in prod.resources}
+        alarms = local.session("prod").client("cloudwatch").describe_alarms()["MetricAlarms"]
+        assert [a["MetricName"] for a in alarms] == ["Errors"]
+        assert not local.session("dev").client("cloudwatch").describe_alarms()["MetricAlarms"]
         lam = local.session("prod").client("lambda")
         assert lam.get_function_configuration(FunctionName=prod.outputs["EchoFunctionName"])["MemorySize"] == 1024
     finally:
@@ -184,3 +187,22 @@ def test_a_layer_of_our_own_is_on_the_path(local, tmp_path):
         assert result == 42
     finally:
         local.deployer().destroy("own-layer")
+
+
+def test_a_parameter_outside_its_allowed_values_is_refused(local):
+    with pytest.raises(DeployError, match="Parameter 'Stage' must be one of AllowedValues"):
+        local.deployer().deploy(ECHO / "template.yaml", "echo-qa", {"Stage": "qa"})
+    assert "echo-qa" not in local.deployer().stacks()
+
+
+def test_an_oidc_provider_from_a_template_exists(local, tmp_path):
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  GitHub:\n    Type: AWS::IAM::OIDCProvider\n    Properties:\n"
+        "      Url: https://token.actions.githubusercontent.com\n      ClientIdList: [sts.amazonaws.com]\n"
+        "      ThumbprintList: [6938fd4d98bab03faadb97b34396831e3780aea1]\n"
+        "Outputs:\n  Arn:\n    Value: !GetAtt GitHub.Arn\n")
+    info = local.deployer("dev").deploy(tmp_path / "template.yaml", "oidc")
+    iam = local.session("dev").client("iam")
+    assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [info.outputs["Arn"]]
+    local.deployer("dev").destroy("oidc")
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []

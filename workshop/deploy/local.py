@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -103,6 +104,7 @@ class LocalDeployer:
         unknown = sorted(set(parameters) - set(cfn.get("Parameters", {})))
         if unknown:
             raise DeployError(f"{template_path}: no such parameter(s) {', '.join(unknown)}")
+        _check_parameter_values(cfn.get("Parameters", {}), parameters)
         return cfn, packaged
 
     def validate(self, template_path: Path) -> None:
@@ -199,6 +201,30 @@ class LocalDeployer:
     def stacks(self) -> list[str]:
         summaries = self.cloudformation.list_stacks()["StackSummaries"]
         return sorted(s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE")
+
+
+def _check_parameter_values(declared: dict[str, Any], given: dict[str, str]) -> None:
+    """CloudFormation's own checks of parameter values (moto makes none of them)."""
+    for name, spec in declared.items():
+        value = given.get(name, spec.get("Default"))
+        if value is None:
+            if not name.startswith("AWS::"):
+                raise DeployError(f"Parameters: [{name}] must have values")
+            continue
+        value = str(value)
+        allowed = [str(v) for v in spec.get("AllowedValues", [])]
+        if allowed and value not in allowed:
+            raise DeployError(f"Parameter '{name}' must be one of AllowedValues ({', '.join(allowed)}), not {value!r}")
+        pattern = spec.get("AllowedPattern")
+        if pattern and not re.fullmatch(pattern, value):
+            raise DeployError(f"Parameter '{name}' must match pattern {pattern}")
+        if spec.get("Type") == "Number":
+            try:
+                number = float(value)
+            except ValueError:
+                raise DeployError(f"Parameter '{name}' must be a number") from None
+            if "MinValue" in spec and number < float(spec["MinValue"]) or "MaxValue" in spec and number > float(spec["MaxValue"]):
+                raise DeployError(f"Parameter '{name}' must be between {spec.get('MinValue')} and {spec.get('MaxValue')}")
 
 
 def _no_upload(key: str, data: bytes) -> tuple[str, str]:
