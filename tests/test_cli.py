@@ -92,3 +92,39 @@ def test_a_changed_checkpoint_is_reported_as_tampering(tmp_path):
     (copy / "conftest.py").write_text((copy / "conftest.py").read_text() + "\n# always pass\n")
     (copy / "test_99_extra.py").write_text("def test_x(): pass\n")
     assert tamper.verify_checks(copy) == ["conftest.py changed", "test_99_extra.py added"]
+
+
+def _fake_run(calls):
+    from workshop.grading.runner import CheckRun, Verdict
+
+    def run_checks(module, tree, **kwargs):
+        calls.append(tree)
+        run = CheckRun(module, tree, "local")
+        run.verdicts = [Verdict(c.id, c.title, c.points, "pass") for c in module.checkpoints]
+        return run
+    return run_checks
+
+
+def test_watch_rechecks_on_enter_in_manual_mode(monkeypatch):
+    calls = []
+    monkeypatch.setattr("workshop.grading.runner.run_checks", _fake_run(calls))
+    monkeypatch.setattr("workshop.cli._cloud_url", lambda: "http://127.0.0.1:9")
+    runner.invoke(app, ["start", MODULE.number])
+    result = runner.invoke(app, ["watch", MODULE.number, "--manual-run"], input="\n\n")
+    assert result.exit_code == 0 and len(calls) == 3 and "stopped watching" in result.output
+
+
+def test_watch_rechecks_when_a_file_changes(monkeypatch):
+    calls = []
+    monkeypatch.setattr("workshop.grading.runner.run_checks", _fake_run(calls))
+    monkeypatch.setattr("workshop.cli._cloud_url", lambda: "http://127.0.0.1:9")
+    monkeypatch.setattr("watchfiles.watch", lambda tree, **kwargs: iter([{("modified", str(tree / "x.py"))}]))
+    runner.invoke(app, ["start", MODULE.number])
+    result = runner.invoke(app, ["watch", MODULE.number])
+    assert result.exit_code == 0 and len(calls) == 2
+
+
+def test_doctor_reports_this_machine_ready_for_the_local_target():
+    result = runner.invoke(app, ["doctor"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "moto 5.2.5" in result.output and "All good." in result.output

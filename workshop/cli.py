@@ -139,12 +139,12 @@ def watch(number: str, target: str = Target,
     try:
         if manual_run:
             while True:
-                input("Press Enter to check again… ")
+                input("Press Enter to check again (Ctrl-D to stop)… ")
                 once()
         from watchfiles import watch as watch_files
         for _ in watch_files(tree, watch_filter=lambda _, p: "__pycache__" not in p and ".aws-sam" not in p):
             once()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, EOFError):
         console.print("stopped watching")
     except OSError as exc:
         err.print(f"[yellow]Watching files failed ({exc}); use --manual-run.[/]")
