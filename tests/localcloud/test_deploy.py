@@ -206,3 +206,11 @@ def test_an_oidc_provider_from_a_template_exists(local, tmp_path):
     assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [info.outputs["Arn"]]
     local.deployer("dev").destroy("oidc")
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_a_resource_type_the_local_cloud_lacks_is_named_not_faked(local, tmp_path):
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Index:\n    Type: AWS::Kendra::Index\n    Properties:\n      Name: i\n      Edition: DEVELOPER_EDITION\n"
+        "      RoleArn: arn:aws:iam::123456789012:role/r\n")
+    with pytest.raises(DeployError, match="Index \\(AWS::Kendra::Index\\) is not available on the local target"):
+        local.deployer().deploy(tmp_path / "template.yaml", "kendra")

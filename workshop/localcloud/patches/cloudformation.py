@@ -1,7 +1,8 @@
 """CloudFormation: errors that name the resource; execute-api outputs point at the local gateway.
 
-moto 5.2.5 answers a resource that fails to create with an HTML 500 and no name. Here the
-failure becomes a ValidationError naming the logical id, its type and the reason.
+moto 5.2.5 answers a resource that fails to create with an HTML 500 and no name, and "creates"
+a resource of a type it does not know as nothing. Here both become a ValidationError naming the
+logical id, its type and the reason.
 
 A stack's `https://{api}.execute-api.{region}.amazonaws.com/{stage}/` output becomes
 `http://127.0.0.1:{port}/_aws/execute-api/{api}/{stage}/`, so clients use the URL they are
@@ -36,6 +37,10 @@ def apply(cloud) -> None:
     original_create = parsing.parse_and_create_resource
 
     def parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        kind = resource_json.get("Type", "")
+        if kind not in parsing.NULL_MODELS and parsing.resource_class_from_type(kind) is None:
+            # moto would "create" it as nothing and report success; say so instead
+            raise ValidationError(message=f"Resource {logical_id} ({kind}) is not available on the local target")
         try:
             return original_create(logical_id, resource_json, resources_map, account_id, region_name)
         except ValidationError:
