@@ -26,6 +26,8 @@ from moto.apigateway.models import APIGatewayBackend, Method, RestAPI, apigatewa
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
 
+from .models import ModelOfOurs
+
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
 ANY_METHOD = "x-amazon-apigateway-any-method"
 PARAMETER_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
@@ -556,28 +558,16 @@ def _update_deployment(
 # ---------------------------------------------------------------- the missing types
 
 
-class ApiGatewayStage(CloudFormationModel):
+class ApiGatewayStage(ModelOfOurs, CloudFormationModel):
     """AWS::ApiGateway::Stage (SAM writes one per API); Ref is the stage name."""
+
+    TYPE = "AWS::ApiGateway::Stage"
+    NAME_PROPERTY = "StageName"
+    REF = "stage_name"
 
     def __init__(self, account_id: str, region_name: str, rest_api_id: str, stage_name: str):
         self.account_id, self.region_name = account_id, region_name
         self.rest_api_id, self.stage_name = rest_api_id, stage_name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.stage_name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "StageName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Stage"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -623,30 +613,16 @@ class ApiGatewayStage(CloudFormationModel):
             api.stages.pop(self.stage_name, None)
 
 
-class ApiGatewayApiKey(CloudFormationModel):
+class ApiGatewayApiKey(ModelOfOurs, CloudFormationModel):
     """AWS::ApiGateway::ApiKey; Ref is the key id. CloudFormation's default for Enabled is false."""
+
+    TYPE = "AWS::ApiGateway::ApiKey"
+    NAME_PROPERTY = "Name"
+    REF = "key_id"
+    ATTRIBUTES = {"APIKeyId": "key_id"}
 
     def __init__(self, account_id: str, region_name: str, key_id: str):
         self.account_id, self.region_name, self.key_id = account_id, region_name, key_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.key_id
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::ApiKey"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "APIKeyId"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.key_id
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -685,30 +661,16 @@ class ApiGatewayApiKey(CloudFormationModel):
         _backend(self.account_id, self.region_name).keys.pop(self.key_id, None)
 
 
-class ApiGatewayUsagePlan(CloudFormationModel):
+class ApiGatewayUsagePlan(ModelOfOurs, CloudFormationModel):
     """AWS::ApiGateway::UsagePlan; Ref is the plan id."""
+
+    TYPE = "AWS::ApiGateway::UsagePlan"
+    NAME_PROPERTY = "UsagePlanName"
+    REF = "plan_id"
+    ATTRIBUTES = {"Id": "plan_id"}
 
     def __init__(self, account_id: str, region_name: str, plan_id: str):
         self.account_id, self.region_name, self.plan_id = account_id, region_name, plan_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.plan_id
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "UsagePlanName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::UsagePlan"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.plan_id
 
     @staticmethod
     def _payload(name: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -751,30 +713,16 @@ class ApiGatewayUsagePlan(CloudFormationModel):
         backend.usage_plan_keys.pop(self.plan_id, None)
 
 
-class ApiGatewayUsagePlanKey(CloudFormationModel):
+class ApiGatewayUsagePlanKey(ModelOfOurs, CloudFormationModel):
     """AWS::ApiGateway::UsagePlanKey; Ref is the key id."""
+
+    TYPE = "AWS::ApiGateway::UsagePlanKey"
+    NAME_PROPERTY = ""
+    REF = "key_id"
+    ATTRIBUTES = {"Id": "key_id"}
 
     def __init__(self, account_id: str, region_name: str, plan_id: str, key_id: str):
         self.account_id, self.region_name, self.plan_id, self.key_id = account_id, region_name, plan_id, key_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.key_id
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::UsagePlanKey"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.key_id
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -800,31 +748,17 @@ class ApiGatewayUsagePlanKey(CloudFormationModel):
         _backend(self.account_id, self.region_name).usage_plan_keys.get(self.plan_id, {}).pop(self.key_id, None)
 
 
-class ApiGatewayRequestValidator(CloudFormationModel):
+class ApiGatewayRequestValidator(ModelOfOurs, CloudFormationModel):
     """AWS::ApiGateway::RequestValidator; Ref is the validator id."""
+
+    TYPE = "AWS::ApiGateway::RequestValidator"
+    NAME_PROPERTY = "Name"
+    REF = "validator_id"
+    ATTRIBUTES = {"RequestValidatorId": "validator_id"}
 
     def __init__(self, account_id: str, region_name: str, rest_api_id: str, validator_id: str):
         self.account_id, self.region_name = account_id, region_name
         self.rest_api_id, self.validator_id = rest_api_id, validator_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.validator_id
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::RequestValidator"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "RequestValidatorId"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.validator_id
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -861,27 +795,15 @@ class ApiGatewayRequestValidator(CloudFormationModel):
             api.request_validators.pop(self.validator_id, None)
 
 
-class ApiGatewayModel(CloudFormationModel):
+class ApiGatewayModel(ModelOfOurs, CloudFormationModel):
     """AWS::ApiGateway::Model; Ref is the model name."""
+
+    TYPE = "AWS::ApiGateway::Model"
+    NAME_PROPERTY = "Name"
+    REF = "name"
 
     def __init__(self, account_id: str, region_name: str, rest_api_id: str, name: str):
         self.account_id, self.region_name, self.rest_api_id, self.name = account_id, region_name, rest_api_id, name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Model"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]

@@ -12,31 +12,19 @@ from moto.cloudformation import parsing
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 
+from .models import ModelOfOurs
 
-class CloudWatchAlarm(CloudFormationModel):
+
+class CloudWatchAlarm(ModelOfOurs, CloudFormationModel):
     """AWS::CloudWatch::Alarm; Ref is the alarm name, GetAtt Arn its ARN."""
+
+    TYPE = "AWS::CloudWatch::Alarm"
+    NAME_PROPERTY = "AlarmName"
+    REF = "name"
+    ATTRIBUTES = {"Arn": "arn"}
 
     def __init__(self, account_id: str, region_name: str, name: str, arn: str) -> None:
         self.account_id, self.region_name, self.name, self.arn = account_id, region_name, name, arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]

@@ -15,6 +15,8 @@ from moto.core.common_models import CloudFormationModel
 from moto.iam.models import Role, iam_backends
 from moto.utilities.utils import get_partition
 
+from .models import ModelOfOurs
+
 
 def apply() -> None:
     original = Role.put_policy
@@ -27,30 +29,16 @@ def apply() -> None:
         cached.cache_clear()  # moto builds its type map once; OidcProvider below joins it
 
 
-class OidcProvider(CloudFormationModel):
+class OidcProvider(ModelOfOurs, CloudFormationModel):
     """AWS::IAM::OIDCProvider (moto 5.2.5 has providers but no CloudFormation type); Ref is the ARN."""
+
+    TYPE = "AWS::IAM::OIDCProvider"
+    NAME_PROPERTY = ""
+    REF = "arn"
+    ATTRIBUTES = {"Arn": "arn"}
 
     def __init__(self, account_id: str, arn: str) -> None:
         self.account_id, self.arn = account_id, arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::IAM::OIDCProvider"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
