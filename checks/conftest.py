@@ -88,11 +88,15 @@ def deployment(target, workspace, stack_prefix):
 
 
 @pytest.fixture(scope="session")
-def stacks(deployment) -> dict:
+def stacks(deployment, target, stack_prefix) -> dict:
     """The deployed stacks; a checkpoint that needs them fails with the deploy error."""
     if deployment.errors and not deployment.stacks:
         first = next(iter(deployment.errors.values()))
         raise CheckpointFailed(f"nothing deployed: {first}", "fix the template or code named above, then check again")
+    if not deployment.stacks and target.name == "aws":
+        raise CheckpointFailed(f"no stack named {stack_prefix} or {stack_prefix}-* in this account and region",
+                               "deploy each service with `sam deploy --stack-name PREFIX-SERVICE`, "
+                               "then pass --stack-prefix PREFIX (and --region)")
     return deployment.stacks
 
 

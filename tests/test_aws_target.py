@@ -1,0 +1,34 @@
+"""The aws target's code path, with the local cloud posing as the learner's account.
+
+boto3 honours AWS_ENDPOINT_URL, so `--target aws` talks to the local cloud here: the stacks are
+found by prefix (never deployed by the check), exactly as after a learner's `sam deploy`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from workshop import course
+from workshop.grading.runner import run_checks
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", ["02", "03"])
+def test_checkpoints_on_the_aws_target_use_the_stacks_already_deployed(number, cloud, local, monkeypatch):
+    module = course.module(number)
+    prefix = f"mine{number}"
+    deployment = local.deploy_tree(module.solution, prefix)
+    assert not deployment.errors
+    monkeypatch.setenv("AWS_ENDPOINT_URL", cloud.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "LOCALKEY123456789012")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    try:
+        run = run_checks(module, module.solution, target="aws", stack_prefix=prefix)
+        assert run.passed, [(v.id, v.status, v.message) for v in run.verdicts]
+        missing = run_checks(module, module.solution, target="aws", stack_prefix="nobody-deployed-this")
+        assert not missing.passed
+        assert any("no stack named nobody-deployed-this" in v.message for v in missing.verdicts)
+    finally:
+        local.destroy_prefix(prefix)
