@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import base64
 import copy
-import difflib
 import hashlib
 import hmac
 import io

@@ -47,12 +47,25 @@ class Shop:
         self.products_url = routes["products"].url
         inventory_stack = routes["inventory"].stack
         tables = [r["physicalId"] for r in stacks[inventory_stack].resources if r["type"] == "AWS::DynamoDB::Table"]
-        expect(len(tables) == 1, f"the inventory stack {inventory_stack} has {len(tables)} tables",
-               "keep the stock in one table of the inventory service")
-        self.inventory_table = tables[0]
         self.dynamodb = aws("dynamodb")
-        schema = self.dynamodb.describe_table(TableName=self.inventory_table)["Table"]["KeySchema"]
-        self.inventory_key = next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
+        if len(tables) > 1:  # inventory may keep other tables (holds, an audit): find the stock's by its items
+            sku = self.skus()[0]
+            self.stock(sku)  # the first read of a SKU may seed it
+            tables = [t for t in tables if "stock" in self._item(t, self._hash_key(t), sku)]
+        expect(len(tables) == 1, f"the inventory stack {inventory_stack} has {len(tables)} tables holding the stock "
+               "that GET /inventory/{sku} reports", "keep the stock in one table of the inventory service")
+        self.inventory_table = tables[0]
+        self.inventory_key = self._hash_key(self.inventory_table)
+
+    def _hash_key(self, table: str) -> str:
+        schema = self.dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
+        return next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
+
+    def _item(self, table: str, key: str, sku: str) -> dict:
+        try:
+            return self.dynamodb.get_item(TableName=table, Key={key: {"S": sku}}, ConsistentRead=True).get("Item", {})
+        except self.dynamodb.exceptions.ClientError:  # a key of another type: not the stock table
+            return {}
 
     def skus(self) -> list[str]:
         response = self.http.get(self.products_url + "products")

@@ -130,6 +130,16 @@ def _samconfig(workspace: Path, template: Path | None) -> dict | None:
         return None
 
 
+def _config_envs(config: dict | None) -> dict[str, str]:
+    """stage -> the config env that deploys it: dev or development, staging or test, prod or production."""
+    found: dict[str, str] = {}
+    for name in config or {}:
+        stage = stage_of(str(name))
+        if stage and stage not in found and _env_overrides(config, str(name)) is not None:
+            found[stage] = str(name)
+    return found
+
+
 def _env_overrides(config: dict | None, env: str) -> dict[str, str] | None:
     try:
         return parse_overrides(config[env]["deploy"]["parameters"].get("parameter_overrides"))
@@ -220,6 +230,8 @@ class Evaluator:
             if key == "Fn::Select":
                 index, items = arg
                 return self.value(items)[int(self.value(index))]
+            if key == "Fn::ImportValue":
+                return f"<import {self.value(arg)}>"
             if key == "Fn::GetAtt":
                 parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
                 return f"<{'.'.join(map(str, parts))}>"
@@ -421,8 +433,6 @@ def _compare(aws, plan, deployed, names) -> list[str]:
             notes.setdefault(f"environment variables differ: {', '.join(sorted(variables['dev'] ^ variables['prod']))}",
                              []).append(function)
     problems += [f"{note} ({', '.join(functions[:2])}{'…' if len(functions) > 2 else ''})" for note, functions in notes.items()]
-    if set(configs["dev"]) != set(configs["prod"]):
-        problems.append(f"the functions differ: dev {sorted(configs['dev'])}, prod {sorted(configs['prod'])}")
     return problems
 
 
@@ -449,13 +459,14 @@ def test_samconfig_environments_differ_only_in_overrides(workspace):
         config = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         fail(f"{_rel(workspace, path)} is not valid TOML: {exc}", "fix its syntax")
-    missing = [env for env in ENVIRONMENTS if _env_overrides(config, env) is None]
+    names = _config_envs(config)
+    missing = [env for env in ENVIRONMENTS if env not in names]
     if missing:
         fail(f"{_rel(workspace, path)} has no {', '.join(f'[{env}.deploy.parameters]' for env in missing)}",
              "add a config environment per environment: sam deploy --config-env dev|staging|prod")
     flat = {}
     for env in ENVIRONMENTS:
-        table = copy.deepcopy(config[env])
+        table = copy.deepcopy(config[names[env]])
         table["deploy"]["parameters"].pop("parameter_overrides", None)
         flat[env] = _flatten(table)
     for env in ("staging", "prod"):
@@ -463,7 +474,7 @@ def test_samconfig_environments_differ_only_in_overrides(workspace):
         expect(not keys, f"[{env}] differs from [dev] beyond parameter_overrides: "
                + ", ".join(f"{k} ({flat['dev'].get(k)!r} vs {flat[env].get(k)!r})" for k in keys[:3]),
                "keep every other setting identical; what differs per environment belongs in parameter_overrides")
-    overrides = {env: _env_overrides(config, env) for env in ENVIRONMENTS}
+    overrides = {env: _env_overrides(config, names[env]) for env in ENVIRONMENTS}
     empty = [env for env, o in overrides.items() if not o]
     if empty:
         fail(f"{', '.join(f'[{env}.deploy.parameters]' for env in empty)} has no parameter_overrides",
@@ -657,7 +668,10 @@ def _github_trust(workspace: Path) -> tuple[list[dict], list[str]]:
                     actions = actions if isinstance(actions, list) else [actions]
                     federated = (statement.get("Principal") or {}).get("Federated", []) if isinstance(statement.get("Principal"), dict) else []
                     federated = federated if isinstance(federated, list) else [federated]
-                    if not any(GITHUB_OIDC in str(f) for f in federated):
+                    tests = statement.get("Condition") if isinstance(statement.get("Condition"), dict) else {}
+                    keyed = any(str(k).lower().startswith(GITHUB_OIDC + ":")
+                                for t in tests.values() if isinstance(t, dict) for k in t)
+                    if not (any(GITHUB_OIDC in str(f) for f in federated) or (federated and keyed)):
                         continue
                     if not any(a in ("sts:AssumeRoleWithWebIdentity", "sts:*", "*") for a in actions):
                         continue
@@ -699,7 +713,7 @@ def test_oidc_trust_policies_are_bound_to_the_repository_and_production(workspac
     admitting = []
     for statement in statements:
         where = statement["where"]
-        expect(statement["aud"] and all(not like and value == "sts.amazonaws.com" for value, like in statement["aud"]),
+        expect(statement["aud"] and all(value == "sts.amazonaws.com" for value, _ in statement["aud"]),
                f"{where} does not require the audience sts.amazonaws.com",
                'add StringEquals "token.actions.githubusercontent.com:aud": sts.amazonaws.com')
         expect(statement["sub"], f"{where} admits a token of any repository on GitHub (no sub condition)",
@@ -713,9 +727,7 @@ def test_oidc_trust_policies_are_bound_to_the_repository_and_production(workspac
         wanted = f"repo:{repository}:environment:{production}"
         if any(_glob_matches(p, wanted, like) for p, like in statement["sub"]):
             admitting.append(statement)
-            others = [f"repo:{repository}:ref:refs/heads/main", f"repo:{repository}:pull_request",
-                      f"repo:{repository}:environment:staging"]
-            leaks = [o for o in others if any(_glob_matches(p, o, like) for p, like in statement["sub"])]
+            leaks = [p for p, _ in statement["sub"] if p != wanted]
             if leaks:
                 fail(f"{where} admits {production} but also {leaks[0]}: a job without the gate could deploy to prod",
                      f"prod's role admits only repo:OWNER/REPO:environment:{production}")

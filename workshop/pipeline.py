@@ -36,8 +36,9 @@ ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(.+)$")
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 KEY_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 STAGE_NAMES = {"dev": "dev", "development": "dev", "staging": "staging", "stage": "staging",
+               "test": "staging",
                "prod": "prod", "production": "prod"}
-_STAGE_IN_NAME = re.compile(r"(?<![a-z])(development|dev|staging|stage|production|prod)(?![a-z])")
+_STAGE_IN_NAME = re.compile(r"(?<![a-z])(development|dev|staging|stage|test|production|prod)(?![a-z])")
 
 
 class PipelineError(Exception):

@@ -38,7 +38,9 @@ def apply(cloud) -> None:
 
     def parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name):
         kind = resource_json.get("Type", "")
-        if kind not in parsing.NULL_MODELS and parsing.resource_class_from_type(kind) is None:
+        condition = resource_json.get("Condition")
+        skipped = bool(condition) and not resources_map.lazy_condition_map[condition]
+        if not skipped and kind not in parsing.NULL_MODELS and parsing.resource_class_from_type(kind) is None:
             # moto would "create" it as nothing and report success; say so instead
             raise ValidationError(message=f"Resource {logical_id} ({kind}) is not available on the local target")
         try:

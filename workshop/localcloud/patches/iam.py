@@ -7,12 +7,14 @@ AWS::IAM::OIDCProvider (the stack completes, no provider is made).
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
-from moto.iam.models import Role, iam_backends
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, Role, iam_backends
 from moto.utilities.utils import get_partition
 
 from .models import ModelOfOurs
@@ -25,6 +27,31 @@ def apply() -> None:
         return original(self, policy_name, policy_json if isinstance(policy_json, str) else json.dumps(policy_json))
 
     Role.put_policy = put_policy
+
+    create_role = Role.create_from_cloudformation_json.__func__
+
+    def create_role_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        """moto ignores a CloudFormation role's ManagedPolicyArns: attach them, as IAM does."""
+        role = create_role(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for arn in (cloudformation_json.get("Properties") or {}).get("ManagedPolicyArns") or []:
+            if isinstance(arn, str) and _known_policy(backend, arn):
+                backend.attach_role_policy(arn, role.name)
+        return role
+
+    Role.create_from_cloudformation_json = classmethod(create_role_from_cloudformation)
+
+    delete_role = Role.delete_from_cloudformation_json.__func__
+
+    def delete_role_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name):
+        """Detach the role's managed policies first: IAM refuses to delete a role that has some."""
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for role in [r for r in backend.roles.values() if r.name == resource_name]:
+            for arn in list(role.managed_policies):
+                backend.detach_role_policy(arn, role.name)
+        return delete_role(cls, resource_name, cloudformation_json, account_id, region_name)
+
+    Role.delete_from_cloudformation_json = classmethod(delete_role_from_cloudformation)
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()  # moto builds its type map once; OidcProvider below joins it
 
@@ -58,3 +85,23 @@ class OidcProvider(ModelOfOurs, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         iam_backends[account_id][get_partition(region_name)].delete_open_id_connect_provider(self.arn)
+
+
+@functools.lru_cache(maxsize=1)
+def _aws_managed_policies() -> dict:
+    return json.loads(aws_managed_policies_data)  # megabytes: parsed once, not per role
+
+
+def _known_policy(backend, arn: str) -> bool:
+    """A policy of the account, or an AWS managed policy (moto's copy, loaded on first use)."""
+    if arn in backend.managed_policies:
+        return True
+    if not arn.startswith("arn:aws:iam::aws:policy/"):
+        return False
+    name = arn.rsplit("/", 1)[-1]
+    data = _aws_managed_policies().get(name)
+    if data is None:
+        return False
+    policy = AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data)
+    backend.managed_policies[policy.arn] = policy
+    return policy.arn == arn
