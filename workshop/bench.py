@@ -43,10 +43,6 @@ def median_ms(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 2)
 
 
-def p50_ms(samples: list[float]) -> float:
-    return median_ms(samples)
-
-
 def timed(fn) -> float:
     started = time.perf_counter()
     fn()
@@ -133,8 +129,8 @@ class Bench:
                     import app as in_process  # noqa: PLC0415 - the same handler, called directly
                     direct = [timed(lambda: in_process.handler({}, None)) for _ in range(200)]
                     sys.path.remove(str(code))
-                    self.figures["warm_invoke_ms"] = p50_ms(warm)
-                    self.figures["warm_overhead_ms"] = round(p50_ms(warm) - p50_ms(direct), 3)
+                    self.figures["warm_invoke_ms"] = median_ms(warm)
+                    self.figures["warm_overhead_ms"] = round(median_ms(warm) - median_ms(direct), 3)
         finally:
             executor.close()
 
@@ -163,10 +159,10 @@ class Bench:
             "first_fastapi_ms": median_ms(firsts["web"]),
             "direct_integration_first_ms": median_ms(firsts["direct"]),
             "lambda_first_ms": median_ms(firsts["small"]),
-            "warm_fastapi_ms": p50_ms(warm_web),
-            "proxy_p50_ms": p50_ms(proxy),
-            "direct_p50_ms": p50_ms(direct),
-            "boto3_getitem_p50_ms": p50_ms(boto),
+            "warm_fastapi_ms": median_ms(warm_web),
+            "proxy_p50_ms": median_ms(proxy),
+            "direct_p50_ms": median_ms(direct),
+            "boto3_getitem_p50_ms": median_ms(boto),
         })
         self.figures["proxy_over_getitem"] = round(self.figures["proxy_p50_ms"] / self.figures["boto3_getitem_p50_ms"], 2)
         self.figures["direct_over_getitem"] = round(self.figures["direct_p50_ms"] / self.figures["boto3_getitem_p50_ms"], 2)

@@ -6,7 +6,6 @@ the Lambda runtime provides (boto3), and to stand in for public layers such as P
 
 from __future__ import annotations
 
-import re
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -92,7 +91,3 @@ def vendor(dists: Iterable[metadata.Distribution], target: Path, link: bool = Fa
 
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 """What the Lambda Python runtime already has: never packaged, always importable."""
-
-
-def normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()

@@ -147,7 +147,8 @@ class AwsTarget:
                 progress(f"{name}: {' '.join(command[:2])}")
                 done = subprocess.run(command, cwd=template.parent, capture_output=True, text=True)
                 if done.returncode != 0:
-                    result.errors[name] = (done.stderr or done.stdout).strip().splitlines()[-1:][0] if (done.stderr or done.stdout) else "sam failed"
+                    said = (done.stderr or done.stdout).strip().splitlines()
+                    result.errors[name] = said[-1] if said else f"{command[1]} failed"
                     break
         result.stacks.update(self.stacks_with_prefix(prefix))
         return result

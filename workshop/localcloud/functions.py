@@ -28,25 +28,31 @@ class FunctionResolver:
         self.state_dir = state_dir
         self.endpoint_url = endpoint_url
         self._lock = threading.Lock()
+        self._ready: set[Path] = set()  # folders prepared by this process: no disk check per invoke
         self.runtime_dir = self._linked_distributions("runtime", RUNTIME_PROVIDED, provided=())
 
     def _linked_distributions(self, name: str, requirements, provided=RUNTIME_PROVIDED) -> str:
         target = self.state_dir / name
-        marker, wanted = target / ".complete", "\n".join(sorted(requirements))
-        if not marker.exists() or marker.read_text() != wanted:  # a state folder from an older course
-            shutil.rmtree(target, ignore_errors=True)
-            vendor(closure(requirements, provided), target, link=True)
-            marker.write_text(wanted)
+        with self._lock:  # two first invocations at once must not build the same folder together
+            if target not in self._ready:
+                marker, wanted = target / ".complete", "\n".join(sorted(requirements))
+                if not marker.exists() or marker.read_text() != wanted:  # a state folder from an older course
+                    shutil.rmtree(target, ignore_errors=True)
+                    vendor(closure(requirements, provided), target, link=True)
+                    marker.write_text(wanted)
+                self._ready.add(target)
         return str(target)
 
     def _unzip(self, kind: str, sha: str, code: bytes) -> str:
         target = self.state_dir / kind / (hashlib.sha256(sha.encode()).hexdigest()[:32] if code else "empty")
         with self._lock:
-            if not (target / ".complete").exists():
-                target.mkdir(parents=True, exist_ok=True)
-                if code:
-                    zipfile.ZipFile(io.BytesIO(code)).extractall(target)
-                (target / ".complete").touch()
+            if target not in self._ready:
+                if not (target / ".complete").exists():
+                    target.mkdir(parents=True, exist_ok=True)
+                    if code:
+                        zipfile.ZipFile(io.BytesIO(code)).extractall(target)
+                    (target / ".complete").touch()
+                self._ready.add(target)
         return str(target)
 
     def powertools_layer(self) -> str:
