@@ -83,8 +83,10 @@ def deployment(target, workspace, stack_prefix):
         result = target.deploy_tree(workspace, stack_prefix)
         _deploy_errors.update(result.errors)
         return result
-    from workshop.deploy.targets import WorkspaceDeployment
-    return WorkspaceDeployment(stacks=target.stacks_with_prefix(stack_prefix))
+    from workshop.deploy.targets import WorkspaceDeployment, find_templates, stack_name
+    # the learner deployed each template as PREFIX-FOLDER (the README's convention): pair them the same way
+    templates = {stack_name(stack_prefix, workspace, t): t for t in find_templates(workspace)}
+    return WorkspaceDeployment(stacks=target.stacks_with_prefix(stack_prefix), templates=templates)
 
 
 @pytest.fixture(scope="session")

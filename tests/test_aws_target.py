@@ -13,7 +13,7 @@ from workshop.grading.runner import run_checks
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("number", ["02", "03"])
+@pytest.mark.parametrize("number", ["01", "02", "03"])
 def test_checkpoints_on_the_aws_target_use_the_stacks_already_deployed(number, cloud, local, monkeypatch):
     module = course.module(number)
     prefix = f"mine{number}"
@@ -32,3 +32,18 @@ def test_checkpoints_on_the_aws_target_use_the_stacks_already_deployed(number, c
         assert any("no stack named nobody-deployed-this" in v.message for v in missing.verdicts)
     finally:
         local.destroy_prefix(prefix)
+
+
+@pytest.mark.slow
+def test_the_broken_payments_checkpoint_judges_a_real_account_without_deploying(cloud, local, monkeypatch):
+    module = course.module("01")
+    assert not local.deploy_tree(module.start, "mine01start").errors
+    for name, value in (("AWS_ENDPOINT_URL", cloud.url), ("AWS_ACCESS_KEY_ID", "LOCALKEY123456789012"),
+                        ("AWS_SECRET_ACCESS_KEY", "local-secret"), ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    try:
+        run = run_checks(module, module.start, target="aws", stack_prefix="mine01start", only=["01.4"])
+        assert [(v.id, v.status) for v in run.verdicts] == [("01.4", "fail")]
+        assert "also deploys payments code" in run.verdicts[0].message
+    finally:
+        local.destroy_prefix("mine01start")
