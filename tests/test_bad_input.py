@@ -16,15 +16,11 @@ import pytest
 from workshop import course
 from workshop.grading.runner import run_checks
 
+from fairness.variants import replace_all_in
+
 MODULE = course.module("01")
 CART = Path("services/cart")
 SLOW_LIMIT = 240  # seconds: generous, the machine is shared; the point is "bounded", not "fast"
-
-
-def _replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"the fixture changed: {old!r} not in {path}"
-    path.write_text(text.replace(old, new))
 
 
 def syntax_error(tree: Path) -> None:
@@ -37,7 +33,7 @@ def import_error(tree: Path) -> None:
 
 
 def endless_handler(tree: Path) -> None:
-    _replace_in(tree / CART / "src" / "cart.py", "def get_cart(event, context):", "def get_cart(event, context):\n    while True:\n        pass")
+    replace_all_in(tree / CART / "src" / "cart.py", "def get_cart(event, context):", "def get_cart(event, context):\n    while True:\n        pass")
 
 
 def endless_import(tree: Path) -> None:

@@ -123,16 +123,14 @@ class LocalDeployer:
             "Capabilities": CAPABILITIES,
             "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
         }
-        existing = self.describe(stack_name)
-        changed = True
-        if existing is None:
+        if self.describe(stack_name) is None:
             progress(f"{stack_name}: creating stack")
-            self._create(request)
+            info = self._create(request)
         else:
             progress(f"{stack_name}: updating stack")
             changed = self._update(request)
-        info = self.describe(stack_name)
-        info.changed = changed
+            info = self.describe(stack_name)
+            info.changed = changed
         info.artifacts = [
             {"logicalId": a.logical_id, "zippedBytes": len(a.data), "unzippedBytes": a.unzipped_size, "files": a.files}
             for a in packaged.artifacts
@@ -140,7 +138,7 @@ class LocalDeployer:
         progress(f"{stack_name}: {info.status}")
         return info
 
-    def _create(self, request: dict[str, Any]) -> None:
+    def _create(self, request: dict[str, Any]) -> StackInfo:
         try:
             self.cloudformation.create_stack(**request)
         except ClientError as exc:
@@ -149,10 +147,11 @@ class LocalDeployer:
         except Exception as exc:  # moto raises from the resource that failed, mid-create
             self._discard(request["StackName"])
             raise DeployError(f"{request['StackName']}: the stack could not be created: {exc}") from None
-        status = self.describe(request["StackName"])
-        if status is None or not status.status.endswith("_COMPLETE"):
+        created = self.describe(request["StackName"])
+        if created is None or not created.status.endswith("_COMPLETE"):
             self._discard(request["StackName"])
-            raise DeployError(f"{request['StackName']}: creation ended in {status and status.status}")
+            raise DeployError(f"{request['StackName']}: creation ended in {created and created.status}")
+        return created
 
     def _update(self, request: dict[str, Any]) -> bool:
         current = self.cloudformation.get_template(StackName=request["StackName"])["TemplateBody"]

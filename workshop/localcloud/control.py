@@ -68,12 +68,12 @@ def up(state_dir: Path | None = None, timeout: float = 60) -> tuple[CloudInfo, b
     if info:
         return info, False
     state_dir.mkdir(parents=True, exist_ok=True)
-    log = open(state_dir / "cloud.log", "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workshop.localcloud.server", "--state", str(state_dir)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,  # outlives the command that started it
-    )
+    with open(state_dir / "cloud.log", "ab") as log:  # the child keeps its own copy of the handle
+        process = subprocess.Popen(
+            [sys.executable, "-m", "workshop.localcloud.server", "--state", str(state_dir)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # outlives the command that started it
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
