@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# one pytest worker per core, each with a local cloud of its own (tests/conftest.py); worksteal
+# evens out the few long tests (the course meta-test, the fairness suites)
+PARALLEL ?= -n auto --dist worksteal
 
-.PHONY: setup demo test test-fast bench docs manifest clean
+.PHONY: setup demo lint test test-fast bench docs manifest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,21 +20,26 @@ setup: $(STAMP)
 demo: $(STAMP)  ## set up, grade every module's reference solution on the local target, show the figures
 	$(BIN)/python -m workshop.demo
 
-test: $(STAMP)  ## the whole suite: tooling, local cloud, course meta-test, site
-	$(BIN)/python -m pytest tests -q -p no:cacheprovider; status=$$?; \
+lint: $(STAMP)  ## ruff and mypy over workshop/, checks/ and tests/ (settings in pyproject.toml); `make lint FIX=1` applies ruff's fixes
+	$(BIN)/ruff check workshop checks tests $(if $(FIX),--fix)
+	$(BIN)/mypy
+
+test: lint  ## lint, then the whole suite: tooling, local cloud, course meta-test, site
+	$(BIN)/python -m pytest tests -q -p no:cacheprovider $(PARALLEL) --durations=25; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$status
 
 test-fast: $(STAMP)  ## everything but the course meta-test
-	$(BIN)/python -m pytest tests -q -p no:cacheprovider -m "not slow"
+	$(BIN)/python -m pytest tests -q -p no:cacheprovider $(PARALLEL) -m "not slow"
 
-bench: $(STAMP)  ## measured figures: table on screen, JSON in bench/results.json and docs/data/bench.json
+bench: $(STAMP)  ## measured figures: table on screen, JSON in bench/results.json, docs/data/bench.json and docs/data/cost.json
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m workshop.bench
+	$(BIN)/python -m workshop.cost.figures
 
 docs: $(STAMP)  ## the site, built offline and strictly
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-manifest: $(STAMP)  ## record the checksums of checks/ after changing a checkpoint
+manifest: $(STAMP)  ## record the checksums of checks/ and the workshop code they run, after changing any of it
 	$(BIN)/python -m workshop.grading.tamper
 
 clean:

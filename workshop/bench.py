@@ -15,11 +15,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -36,6 +38,9 @@ from .localcloud.lambda_executor import FunctionConfig, LambdaExecutor, environm
 
 APP = Path(__file__).parent / "bench_app"
 ROUNDS = int(os.environ.get("WORKSHOP_BENCH_ROUNDS", "5"))
+BURST_REQUESTS = int(os.environ.get("WORKSHOP_BENCH_BURST", "40"))
+BURST_RESERVED = 2
+ONLY = os.environ.get("WORKSHOP_BENCH_ONLY")
 TALK = {"cold_small_s": 1.3, "cold_fastapi_s": 2.8, "warm_s": 0.2, "direct_first_s": 0.2, "lambda_first_s": 1.3}
 
 
@@ -52,7 +57,7 @@ def timed(fn) -> float:
 class Bench:
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.figures: dict[str, float | int | None] = {}
+        self.figures: dict[str, Any] = {}  # numbers, None for "not measured", a dict of statuses
         self.work = Path(tempfile.mkdtemp(prefix="workshop-bench-"))
 
     def step(self, text: str) -> None:
@@ -65,7 +70,7 @@ class Bench:
         samples = []
         for i in range(min(ROUNDS, 3)):
             state = self.work / f"start{i}"
-            samples.append(timed(lambda: control.up(state)))
+            samples.append(timed(lambda: control.up(state)))  # noqa: B023 - timed() calls it at once, in this iteration
             control.down(state)
         self.figures["cloud_start_ms"] = median_ms(samples)
 
@@ -111,9 +116,11 @@ class Bench:
                 inits, floor = [], []
                 for i in range(ROUNDS):  # interleaved, so both see the same load on a shared machine
                     fresh = FunctionConfig(**{**config.__dict__, "environment": (("ROUND", str(i)),)})
-                    inits.append(executor.invoke(fresh, b"{}").init_duration_ms / 1000)
+                    init_ms = executor.invoke(fresh, b"{}").init_duration_ms
+                    assert init_ms is not None  # a configuration never seen before always starts cold
+                    inits.append(init_ms / 1000)
                     floor.append(timed(lambda: subprocess.run([sys.executable, "-S", "-P", "-c", "import app"],
-                                                              cwd=code, env=env, check=True)))
+                                                              cwd=code, env=env, check=True)))  # noqa: B023 - timed() calls it at once, in this iteration
                 self.figures[f"cold_{name}_ms"] = median_ms(inits)
                 self.figures[f"floor_{name}_ms"] = median_ms(floor)
                 self.figures[f"cold_{name}_over_floor"] = round(statistics.median(inits) / statistics.median(floor), 3)
@@ -124,7 +131,7 @@ class Bench:
                 if name == "small":
                     warm = []
                     for _ in range(200):
-                        warm.append(timed(lambda: executor.invoke(fresh, b"{}")))
+                        warm.append(timed(lambda: executor.invoke(fresh, b"{}")))  # noqa: B023 - timed() calls it at once, in this iteration
                     sys.path.insert(0, str(code))
                     import app as in_process  # noqa: PLC0415 - the same handler, called directly
                     direct = [timed(lambda: in_process.handler({}, None)) for _ in range(200)]
@@ -142,10 +149,10 @@ class Bench:
         lam, dynamodb = session.client("lambda"), session.client("dynamodb")
         url, table = outputs["ApiUrl"], outputs["TableName"]
         dynamodb.put_item(TableName=table, Item={"id": {"S": "k"}, "value": {"S": "v"}})
-        firsts = {"small": [], "web": [], "direct": []}
+        firsts: dict[str, list[float]] = {"small": [], "web": [], "direct": []}
         with httpx.Client(timeout=60) as http:
             for i in range(ROUNDS):
-                for name, key in (("small", "SmallFunctionName"), ("web", "WebFunctionName")):
+                for _name, key in (("small", "SmallFunctionName"), ("web", "WebFunctionName")):
                     lam.update_function_configuration(FunctionName=outputs[key], Environment={"Variables": {"ROUND": str(i)}})
                 firsts["small"].append(timed(lambda: http.get(url + "small").raise_for_status()))
                 firsts["web"].append(timed(lambda: http.get(url + "web/items/1").raise_for_status()))
@@ -179,6 +186,21 @@ class Bench:
         self.figures["concurrent_statuses"] = {str(code): statuses.count(code) for code in sorted(set(statuses))}
         self.figures["concurrent_seconds"] = round(time.perf_counter() - started, 2)
 
+    def burst(self, target: LocalTarget) -> None:
+        """Module 03's point: a burst above a small reserved concurrency throttles the route a function
+        serves (API Gateway answers 500 for a throttled Lambda) and not the direct integration."""
+        self.step(f"a burst of {BURST_REQUESTS} GETs, Lambda (reserved concurrency {BURST_RESERVED}) vs direct integration")
+        info = target.deployer().deploy(APP / "burst" / "template.yaml", "bench-burst",
+                                        {"ReservedConcurrency": str(BURST_RESERVED)})
+        target.session().client("dynamodb").put_item(TableName=info.outputs["TableName"], Item={"id": {"S": "k"}})
+        for path in ("lambda", "direct"):
+            statuses = burst_statuses(info.outputs["ApiUrl"] + f"{path}/k", BURST_REQUESTS)
+            self.figures[f"burst_{path}_ok"] = statuses.count(200)
+            self.figures[f"burst_{path}_throttled"] = len(statuses) - statuses.count(200)
+        self.figures["burst_requests"] = BURST_REQUESTS
+        self.figures["burst_reserved_concurrency"] = BURST_RESERVED
+        target.deployer().destroy("bench-burst")
+
     def shop_load(self, target: LocalTarget) -> None:
         self.step("200 concurrent add-to-cart requests to module 01's cart")
         cart = ROOT / "modules" / "01-bounded-context" / "solution" / "services" / "cart" / "template.yaml"
@@ -188,9 +210,56 @@ class Bench:
         self.figures["load_lost_writes"] = result.lost
         self.figures["load_seconds"] = result.seconds
 
+    def check_loop(self, cloud: control.CloudInfo) -> None:
+        """Module 01's solution checked as a learner does, the cloud up: first check, after a one-line
+        edit in one handler, with nothing changed, then the memory of the cloud after ten checks."""
+        from .course import module
+        from .grading.runner import run_checks
+
+        self.step("the check loop on module 01's solution: first, edited, unchanged, memory after ten")
+        m = module("01")
+        tree = self.work / "loop" / m.name
+        shutil.copytree(m.solution, tree, ignore=shutil.ignore_patterns("__pycache__", ".aws-sam", ".pytest_cache"))
+        handler = next(p for p in sorted((tree / "services" / "cart").rglob("*.py")) if "tests" not in p.parts)
+
+        def check() -> float:
+            started = time.perf_counter()
+            run = run_checks(m, tree, cloud_url=cloud.url, stack_prefix="bench-loop")
+            elapsed = time.perf_counter() - started
+            if not run.passed:
+                self.console.print(f"[red]module 01's solution did not pass: {run.error or run.score}[/]")
+            return elapsed
+
+        # the checks' own state (remembered unit-test passes) starts empty, as on a learner's first check
+        os.environ["WORKSHOP_STATE"] = str(self.work / "loop-state")
+        first = check()
+        handler.write_text(handler.read_text() + "\n# edited by make bench\n")
+        edited = check()
+        unchanged = check()
+        for _ in range(7):
+            check()
+        memory_kb, processes = process_tree_rss_kb(cloud.pid)
+        self.figures.update({
+            "loop_first_s": round(first, 2),
+            "loop_edited_s": round(edited, 2),
+            "loop_unchanged_s": round(unchanged, 2),
+            "loop_edited_over_first": round(edited / first, 2),
+            "loop_unchanged_over_first": round(unchanged / first, 2),
+            "loop_memory_mb": round(memory_kb / 1024),
+            "loop_processes": processes,
+        })
+
     def run(self) -> dict:
-        self.cloud_start()
         state = self.work / "cloud"
+        if ONLY == "loop":  # WORKSHOP_BENCH_ONLY=loop: the check loop alone, on a cloud of its own
+            info, _ = control.up(state)
+            try:
+                self.check_loop(info)
+            finally:
+                control.down(state)
+                shutil.rmtree(self.work, ignore_errors=True)
+            return self.figures
+        self.cloud_start()
         info, _ = control.up(state)
         try:
             target = LocalTarget(info.url)
@@ -198,7 +267,9 @@ class Bench:
             self.cold_versus_floor()
             self.round_trips(target, outputs)
             self.concurrency(outputs)
+            self.burst(target)
             self.shop_load(target)
+            self.check_loop(info)
         finally:
             control.down(state)
             shutil.rmtree(self.work, ignore_errors=True)
@@ -224,10 +295,53 @@ ROWS = [  # (label, measured key, unit, talk key, goal)
     ("proxy round trip p50 / boto3 GetItem p50", "proxy_over_getitem", "x", None, "≤ 3x, p50 < 10 ms"),
     ("direct integration p50 / boto3 GetItem p50", "direct_over_getitem", "x", None, "≤ 3x, p50 < 10 ms"),
     ("50 concurrent requests answered 200", "concurrent_ok", "", None, "50"),
+    ("burst of {burst_requests}: Lambda path (reserved concurrency {burst_reserved_concurrency}) answered 200",
+     "burst_lambda_ok", "", None, "informational"),
+    ("burst: Lambda path throttled (500)", "burst_lambda_throttled", "", None, "informational"),
+    ("burst of {burst_requests}: direct integration answered 200", "burst_direct_ok", "", None, "all"),
     ("200 concurrent cart writes answered 201", "load_ok", "", None, "200"),
     ("cart writes lost", "load_lost_writes", "", None, "0"),
     ("200 cart writes took", "load_seconds", "s", None, "about 10 s"),
+    ("check loop, module 01: first check", "loop_first_s", "s", None, None),
+    ("check loop: after a one-line edit in one handler", "loop_edited_s", "s", None, "< 3 s"),
+    ("check loop: edited / first", "loop_edited_over_first", "x", None, "≤ 0.35"),
+    ("check loop: with nothing changed", "loop_unchanged_s", "s", None, "< 2 s"),
+    ("check loop: unchanged / first", "loop_unchanged_over_first", "x", None, "≤ 0.25"),
+    ("memory of the cloud and its environments after ten checks", "loop_memory_mb", "MB", None, "< 600 MB"),
+    ("processes of the cloud after ten checks", "loop_processes", "", None, None),
 ]
+
+
+def burst_statuses(url: str, requests: int) -> list[int]:
+    """`requests` GETs released together (a barrier, so they overlap), each on its own connection."""
+    start = threading.Barrier(requests)
+    with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=requests)) as http:
+        def one(_: int) -> int:
+            start.wait()
+            return http.get(url).status_code
+        with ThreadPoolExecutor(requests) as pool:
+            return list(pool.map(one, range(requests)))
+LOOP_GOALS = {  # issue 17, on a quiet machine
+    "loop_edited_s": 3.0, "loop_edited_over_first": 0.35,
+    "loop_unchanged_s": 2.0, "loop_unchanged_over_first": 0.25,
+    "loop_memory_mb": 600,
+}
+
+
+def process_tree_rss_kb(pid: int) -> tuple[int, int]:
+    """Resident memory of a process and all its descendants (kB), and how many they are."""
+    listing = subprocess.run(["ps", "-A", "-o", "pid=,ppid=,rss="], capture_output=True, text=True, check=True).stdout
+    rows = [tuple(int(x) for x in line.split()) for line in listing.splitlines() if line.strip()]
+    children: dict[int, list[tuple[int, int]]] = {}
+    for child, parent, rss in rows:
+        children.setdefault(parent, []).append((child, rss))
+    total = next((rss for child, _, rss in rows if child == pid), 0)
+    count, stack = 1, [pid]
+    while stack:
+        for child, rss in children.get(stack.pop(), []):
+            total, count = total + rss, count + 1
+            stack.append(child)
+    return total, count
 
 
 def rows(figures: dict, talk: dict) -> list[dict]:
@@ -235,7 +349,8 @@ def rows(figures: dict, talk: dict) -> list[dict]:
     for label, key, unit, talk_key, goal in ROWS:
         value = figures.get(key)
         out.append({
-            "label": label.format(**{k: figures.get(k) for k in ("deploy_resources",)}),
+            "label": label.format(**{k: figures.get(k) for k in ("deploy_resources", "burst_requests",
+                                                                  "burst_reserved_concurrency")}),
             "key": key,
             "measured": "—" if value is None else f"{value} {unit}".strip(),
             "talk": f"{talk[talk_key]} s" if talk_key else "",
@@ -247,12 +362,19 @@ def rows(figures: dict, talk: dict) -> list[dict]:
 def main() -> int:
     console = Console()
     figures = Bench(console).run()
+    if ONLY:  # a partial run keeps the other figures of the last full one
+        previous = ROOT / "docs" / "data" / "bench.json"
+        kept = json.loads(previous.read_text()).get("figures", {}) if previous.exists() else {}
+        figures = {**kept, **figures}
     data = {
-        "measured_on": f"{datetime.now(timezone.utc):%Y-%m-%d}, {platform.machine()}, {os.cpu_count()} cores, "
+        "measured_on": f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, {os.cpu_count()} cores, "
                        f"Python {platform.python_version()}, median of {ROUNDS} rounds",
         "figures": figures,
         "talk": TALK,
         "rows": rows(figures, TALK),
+        "loop_goals": {key: {"goal": goal, "measured": figures.get(key),
+                             "met": figures.get(key) is not None and figures[key] <= goal}
+                       for key, goal in LOOP_GOALS.items()},
     }
     table = Table(title=f"make bench · {data['measured_on']}")
     for column in ("what", "measured here", "the talk", "goal"):

@@ -26,6 +26,13 @@ class Checkpoint:
 
 
 @dataclass(frozen=True)
+class StartChange:
+    """One path that module N's start changes relative to module N-1's solution, and why."""
+    path: str  # a file or a folder, relative to the shop tree
+    why: str
+
+
+@dataclass(frozen=True)
 class Module:
     number: str
     slug: str
@@ -35,6 +42,8 @@ class Module:
     path: Path
     checkpoints: tuple[Checkpoint, ...]
     hints: tuple[str, ...] = field(default=())
+    builds_on: str | None = None  # the module whose solution this start begins from
+    start_changes: tuple[StartChange, ...] = field(default=())
 
     @property
     def name(self) -> str:
@@ -78,6 +87,9 @@ def load_module(path: Path) -> Module:
             for c in data.get("checkpoints", [])
         ),
         hints=tuple(h["text"] for h in data.get("hints", [])),
+        builds_on=str(data["start"]["builds_on"]) if "builds_on" in data.get("start", {}) else None,
+        start_changes=tuple(StartChange(c["path"].strip("/"), c.get("why", ""))
+                            for c in data.get("start", {}).get("changes", [])),
     )
 
 
@@ -94,12 +106,30 @@ def module(number: str) -> Module:
     raise CourseError(f"no module {number!r} (modules: {known})")
 
 
+def find_course_root(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above start holding a copy of the course, as git finds its repository.
+
+    A copy of the course has modules/ and checks/conftest.py side by side (this repository, or a
+    learner's clone of it). So `workshop check 01` works from workspace/01-bounded-context/services/cart.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "modules").is_dir() and (folder / "checks" / "conftest.py").is_file():
+            return folder
+    return None
+
+
+def course_root() -> Path:
+    """Where workspace/ and .workshop/ live: the course above the current folder, else the current folder."""
+    return find_course_root() or Path.cwd()
+
+
 def workspace_root() -> Path:
-    return Path(os.environ.get("WORKSHOP_WORKSPACE", Path.cwd() / "workspace"))
+    return Path(os.environ.get("WORKSHOP_WORKSPACE", course_root() / "workspace"))
 
 
 def state_root() -> Path:
-    return Path(os.environ.get("WORKSHOP_STATE", Path.cwd() / ".workshop"))
+    return Path(os.environ.get("WORKSHOP_STATE", course_root() / ".workshop"))
 
 
 class Progress:

@@ -7,9 +7,9 @@ the Lambda runtime provides (boto3), and to stand in for public layers such as P
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -32,7 +32,7 @@ def closure(requirements: Iterable[str], provided: Iterable[str] = ()) -> list[m
     """The distributions named and everything they require, minus those the runtime provides."""
     skip = {canonicalize_name(name) for name in provided}
     found: dict[str, metadata.Distribution] = {}
-    pending = [(r, None) for r in requirements]
+    pending: list[tuple[str, str | None]] = [(r, None) for r in requirements]  # (requirement, who needs it)
     while pending:
         text, parent = pending.pop()
         try:
@@ -69,7 +69,7 @@ def top_level_paths(dist: metadata.Distribution) -> set[Path]:
         first = file.parts[0]
         if first in ("..", "__pycache__") or first.endswith((".dist-info", ".egg-info", ".pth")):
             continue
-        roots.add(Path(dist.locate_file(first)))
+        roots.add(Path(str(dist.locate_file(first))))
     return {p for p in roots if p.exists()}
 
 

@@ -3,76 +3,52 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..localcloud.safety import DEFAULT_REGION, account_id, local_session
+from ..localcloud import sam_transform
+from ..localcloud.safety import account_id, local_session, region_of
 from . import template as templates
 from .package import package
+from .target import DeployError, StackInfo, describe_stack
+from .validate import validate as validate_template
 
-SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
-logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its metrics warnings mean nothing offline
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
-
-
-class DeployError(Exception):
-    """A stack that could not deploy, with a message a person can act on."""
-
-
-@dataclass
-class StackInfo:
-    name: str
-    status: str
-    outputs: dict[str, str] = field(default_factory=dict)
-    resources: list[dict[str, str]] = field(default_factory=list)
-    changed: bool = True
-    artifacts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def transform(template: dict[str, Any], parameters: dict[str, str], account: str, region: str,
               stack_name: str) -> dict[str, Any]:
-    transforms = template.get("Transform", [])
-    transforms = [transforms] if isinstance(transforms, str) else list(transforms)
-    others = [t for t in transforms if t != SAM_TRANSFORM]
-    if others:
-        raise DeployError(f"transform {', '.join(map(str, others))} is not available on the local target")
-    if not transforms:
-        return template
-    import boto3
-    from samtranslator.model.exceptions import InvalidDocumentException
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.arn_generator import ArnGenerator
-    from samtranslator.translator.translator import Translator
-
-    ArnGenerator.BOTO_SESSION_REGION_NAME = region  # the stack's region, not this machine's profile
-    values = {
-        **parameters,
-        "AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws",
-        "AWS::StackName": stack_name, "AWS::URLSuffix": "amazonaws.com",
-    }
-    translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=region))
+    """The template with the SAM transform applied (localcloud/sam_transform.py); DeployError if refused."""
     try:
-        return translator.translate(template, parameter_values=values, get_managed_policy_map=dict)
-    except InvalidDocumentException as exc:
-        causes = "; ".join(cause.message for cause in exc.causes)
-        raise DeployError(f"the SAM template is invalid: {causes}") from None
+        return sam_transform.transform(template, parameters, account, region, stack_name)
+    except sam_transform.TransformError as exc:
+        raise DeployError(str(exc)) from None
 
 
 class LocalDeployer:
     """Deploys into one account of the local cloud at cloud_url."""
 
-    def __init__(self, cloud_url: str, account: str = "default", region: str = DEFAULT_REGION) -> None:
+    def __init__(self, cloud_url: str, account: str = "default", region: str | None = None, *,
+                 session=None, bucket: str | None = None) -> None:
+        """`session`: deploy as someone else than the account's root, e.g. a deploy role's session
+        (workshop.localcloud.iam.role_session), whose policies the local cloud then evaluates;
+        `bucket`: where the code goes (a role may write only to SAM's managed bucket)."""
         self.account = account_id(account)
-        self.region = region
-        self.session = local_session(cloud_url, self.account, region)
+        self.region = region = region_of(region)
+        self.session = session or local_session(cloud_url, self.account, region)
         self.cloudformation = self.session.client("cloudformation")
-        self._s3 = self.session.client("s3")
-        self.bucket = f"workshop-artifacts-{self.account}-{region}"
+        self._s3_client = None
+        self.bucket = bucket or f"workshop-artifacts-{self.account}-{region}"
+
+    @property
+    def _s3(self):
+        if self._s3_client is None:  # made when first needed: an unchanged deploy uploads nothing new
+            self._s3_client = self.session.client("s3")
+        return self._s3_client
 
     def _upload(self, key: str, data: bytes) -> tuple[str, str]:
         try:
@@ -85,13 +61,18 @@ class LocalDeployer:
         try:
             self._s3.head_bucket(Bucket=self.bucket)
         except ClientError:
-            self._s3.create_bucket(Bucket=self.bucket)
+            # S3 wants the Region named, except us-east-1 (s3 API CreateBucket: LocationConstraint)
+            where = {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+            self._s3.create_bucket(Bucket=self.bucket, **where)
 
     def build(self, template_path: Path, stack_name: str, parameters: dict[str, str],
               progress: Callable[[str], None] = lambda _: None, upload: bool = True):
         """What a deploy sends: the template packaged and transformed (upload=False: packaged only)."""
         progress(f"{stack_name}: reading {template_path}")
         try:
+            findings = validate_template(template_path)  # before anything is packaged or created
+            if findings:
+                raise DeployError("; ".join(findings))
             sam = templates.load(template_path)
             if upload:
                 self._ensure_bucket()
@@ -99,6 +80,8 @@ class LocalDeployer:
             packaged = package(sam, template_path.parent, self._upload if upload else _no_upload)
         except templates.TemplateError as exc:
             raise DeployError(str(exc)) from None
+        except ClientError as exc:  # the artifacts bucket refused us (a deploy role without S3, say)
+            raise DeployError(f"{stack_name}: {_reason(exc)}") from None
         progress(f"{stack_name}: transforming with aws-sam-translator")
         cfn = transform(packaged.template, parameters, self.account, self.region, stack_name)
         unknown = sorted(set(parameters) - set(cfn.get("Parameters", {})))
@@ -123,13 +106,14 @@ class LocalDeployer:
             "Capabilities": CAPABILITIES,
             "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
         }
-        if self.describe(stack_name) is None:
+        current = self.describe(stack_name)
+        if current is None:
             progress(f"{stack_name}: creating stack")
             info = self._create(request)
         else:
             progress(f"{stack_name}: updating stack")
-            changed = self._update(request)
-            info = self.describe(stack_name)
+            changed = self._update(request, current)
+            info = (self.describe(stack_name) or current) if changed else current
             info.changed = changed
         info.artifacts = [
             {"logicalId": a.logical_id, "zippedBytes": len(a.data), "unzippedBytes": a.unzipped_size, "files": a.files}
@@ -153,10 +137,9 @@ class LocalDeployer:
             raise DeployError(f"{request['StackName']}: creation ended in {created and created.status}")
         return created
 
-    def _update(self, request: dict[str, Any]) -> bool:
+    def _update(self, request: dict[str, Any], stack: StackInfo) -> bool:
         current = self.cloudformation.get_template(StackName=request["StackName"])["TemplateBody"]
-        current_params = {p["ParameterKey"]: p["ParameterValue"] for p in
-                          self.cloudformation.describe_stacks(StackName=request["StackName"])["Stacks"][0].get("Parameters", [])}
+        current_params = stack.parameters
         wanted_params = {p["ParameterKey"]: p["ParameterValue"] for p in request["Parameters"]}
         if _same_template(current, request["TemplateBody"]) and all(current_params.get(k) == v for k, v in wanted_params.items()):
             return False  # as CloudFormation: "No updates are to be performed"
@@ -176,26 +159,20 @@ class LocalDeployer:
             pass
 
     def describe(self, stack_name: str) -> StackInfo | None:
-        try:
-            stack = self.cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-        except ClientError:
-            return None
-        if stack["StackStatus"] == "DELETE_COMPLETE":
-            return None
-        resources = self.cloudformation.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
-        return StackInfo(
-            name=stack_name,
-            status=stack["StackStatus"],
-            outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
-            resources=[{"logicalId": r["LogicalResourceId"], "physicalId": r.get("PhysicalResourceId", ""),
-                        "type": r["ResourceType"]} for r in resources],
-        )
+        return describe_stack(self.cloudformation, stack_name)
 
     def destroy(self, stack_name: str) -> bool:
         if self.describe(stack_name) is None:
             return False
         self.cloudformation.delete_stack(StackName=stack_name)
         return True
+
+    def described_stacks(self) -> list[dict[str, Any]]:
+        """Every live stack of this account, with its tags (one paged call, not one per stack)."""
+        found = []
+        for page in self.cloudformation.get_paginator("describe_stacks").paginate():
+            found += [s for s in page["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"]
+        return found
 
     def stacks(self) -> list[str]:
         summaries = self.cloudformation.list_stacks()["StackSummaries"]

@@ -13,17 +13,18 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
 from ..distributions import RUNTIME_PROVIDED, MissingDistribution, closure, read_requirements, top_level_paths
+from ..tree import NOT_SOURCE
 from .template import TemplateError, _TemplateLoader
 
 UNZIPPED_LIMIT = 262_144_000  # bytes, function plus layers, as Lambda enforces
-SKIPPED_NAMES = {"__pycache__", ".aws-sam", ".pytest_cache", ".git", ".venv", "node_modules"}
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # same content, same zip, same key: unchanged code is not re-uploaded
 
 
@@ -100,7 +101,7 @@ def _read_document(logical_id: str, path: Path) -> Any:
     except OSError:
         raise PackageError(f"{logical_id}: {path} does not exist") from None
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_TemplateLoader)  # noqa: S506
+        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
     except (ValueError, yaml.YAMLError) as exc:
         raise PackageError(f"{logical_id}: {path} cannot be read: {exc}") from None
 
@@ -111,7 +112,7 @@ def _files(root: Path, prefix: str = "") -> list[tuple[str, Path]]:
         return [(prefix + root.name, root)]
     found = []
     for folder, dirs, names in os.walk(root, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_NAMES)
+        dirs[:] = sorted(d for d in dirs if d not in NOT_SOURCE)
         for name in sorted(names):
             if name.endswith(".pyc"):
                 continue

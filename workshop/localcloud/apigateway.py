@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import referencing
@@ -29,13 +29,15 @@ from werkzeug.http import parse_accept_header, parse_options_header
 from werkzeug.wrappers import Request, Response
 
 from . import vtl
+from .concurrency import Throttled
 
 LOG = logging.getLogger(__name__)
 
 MOUNT_PREFIX = "/_aws/execute-api/"
 
 InvokeLambda = Callable[[str, bytes], tuple[bytes, str | None]]
-CallAwsService = Callable[[str, str, str, str, bytes], tuple[int, bytes]]
+# (account, region, service, action, body, credentials=the integration's credentials role ARN or None)
+CallAwsService = Callable[..., tuple[int, bytes]]
 
 LAMBDA_URI = re.compile(r"^arn:[^:]+:apigateway:[^:]+:lambda:path/[^/]+/functions/(?P<function>.+)/invocations$")
 SERVICE_URI = re.compile(
@@ -54,6 +56,11 @@ GATEWAY_RESPONSES = {
     "BAD_REQUEST_BODY": (400, "BadRequestException"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "UnsupportedMediaTypeException"),
     "API_CONFIGURATION_ERROR": (500, "InternalServerErrorException"),
+    "INTEGRATION_FAILURE": (504, "InternalServerErrorException"),
+    "UNAUTHORIZED": (401, "UnauthorizedException"),
+    "ACCESS_DENIED": (403, "AccessDeniedException"),
+    "AUTHORIZER_FAILURE": (500, "AuthorizerFailureException"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "AuthorizerConfigurationException"),
     "DEFAULT_5XX": (502, "InternalServerErrorException"),
 }
 
@@ -61,7 +68,7 @@ GATEWAY_RESPONSES = {
 class GatewayError(Exception):
     """A response API Gateway gives itself (a "gateway response"), not the integration."""
 
-    def __init__(self, response_type: str, message: str, status: int | None = None):
+    def __init__(self, response_type: str, message: str | None, status: int | None = None):  # None: {"message": null}
         super().__init__(message)
         self.response_type = response_type
         self.message = message
@@ -73,6 +80,15 @@ def configuration_error(reason: str) -> GatewayError:
     """What API Gateway answers (and logs) when the API itself is wrong."""
     LOG.warning("Execution failed due to configuration error: %s", reason)
     return GatewayError("API_CONFIGURATION_ERROR", "Internal server error")
+
+
+def lambda_refused(throttled: Throttled) -> GatewayError:
+    """Lambda API refused the invocation (throttled): API Gateway answers 500 Internal server error
+    (docs: lambda/latest/dg/services-apigateway-errors.html), an integration failure that a
+    gateway response for INTEGRATION_FAILURE or DEFAULT_5XX can reshape."""
+    LOG.warning("Lambda invocation failed with status: %s (%s). Execution failed: %s",
+                throttled.status, throttled.reason, throttled.message)
+    return GatewayError("INTEGRATION_FAILURE", "Internal server error", status=500)
 
 
 def malformed_proxy_response(reason: str) -> GatewayError:
@@ -123,6 +139,7 @@ class RestApiGateway:
         if backends is None:
             from moto.apigateway.models import apigateway_backends as backends
         self.backends = backends
+        self.authorizer_cache = AuthorizerCache()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         return self.handle(Request(environ))(environ, start_response)
@@ -143,6 +160,7 @@ class RestApiGateway:
             resource, method, path_params = route(api, request.method, path)
             call = Call(request, account_id, backend, api, stage, path, resource, method, path_params, request_id)
             call.context = context_variables(call)
+            self.authorize(call)
             check_api_key(call)
             validate_request(call)
             response = self.integrate(call)
@@ -159,7 +177,7 @@ class RestApiGateway:
     def find_api(self, api_id: str) -> tuple[str, Any, RestAPI] | None:
         """The API with this id, in whichever account and region holds it."""
         # dict's own methods: BackendDict's item access would create backends on the way.
-        for account_id, regions in list(dict.items(self.backends)):
+        for account_id, regions in list(dict.items(cast(dict, self.backends))):  # moto's BackendDict is a dict
             for backend in list(dict.values(regions)):
                 if api := backend.apis.get(api_id):
                     return account_id, backend, api
@@ -202,15 +220,28 @@ class RestApiGateway:
         action = service["target"].split("&", 1)[0]
         try:
             status, payload = self.call_aws_service(
-                call.account_id, service["region"], service["service"], action, body
+                call.account_id, service["region"], service["service"], action, body,
+                credentials=with_stage_variables(integration.credentials or "", call.stage_variables) or None,
             )
         except Exception as error:  # noqa: BLE001 - the backend's failure is the client's 500
             raise configuration_error(f"{service['service']}.{action} failed: {error}") from error
         return integration_response(call, integration, payload, str(status))
 
+    def authorize(self, call: Call) -> None:
+        """A method with a Lambda authorizer (authorizationType CUSTOM) runs it first: see the
+        section "Lambda authorizers" below."""
+        if (call.method.authorization_type or "NONE").upper() != "CUSTOM" or not call.method.authorizer_id:
+            return
+        authorizer = call.api.authorizers.get(call.method.authorizer_id)
+        if authorizer is None or (authorizer.type or "").upper() not in ("TOKEN", "REQUEST"):
+            raise configuration_error(f"authorizer {call.method.authorizer_id} is not a Lambda authorizer")
+        run_lambda_authorizer(call, authorizer, self.authorizer_cache, self.invoke_lambda)
+
     def invoke(self, function_arn: str, event: bytes) -> tuple[bytes, str | None]:
         try:
             return self.invoke_lambda(function_arn, event)
+        except Throttled as throttled:
+            raise lambda_refused(throttled) from None
         except Exception as error:  # noqa: BLE001 - e.g. the function does not exist
             raise configuration_error(f"Lambda invocation of {function_arn} failed: {error}") from error
 
@@ -309,7 +340,7 @@ def check_api_key(call: Call) -> None:
     if not call.method.api_key_required:
         return
     value = call.request.headers.get("x-api-key")
-    key = find_usage_plan_key(call.backend, call.api.id, call.stage.name, value) if value else None
+    key = find_usage_plan_key(call.backend, call.api.id, str(call.stage.name), value) if value else None
     if key is None or not key.enabled:
         raise GatewayError("INVALID_API_KEY", "Forbidden")
     call.context["identity"].update(apiKey=key.value, apiKeyId=key.id)
@@ -668,10 +699,10 @@ def response_parameter_value(expression: str, call: Call, payload: bytes) -> str
         return payload.decode("utf-8", errors="replace")
     if expression.startswith("integration.response.body."):
         try:
-            value = vtl.select(json.loads(payload), "$" + expression.removeprefix("integration.response.body"))
+            selected = vtl.select(json.loads(payload), "$" + expression.removeprefix("integration.response.body"))
         except ValueError:
             return None
-        return value if isinstance(value, str) or value is None else json.dumps(value)
+        return selected if isinstance(selected, str) or selected is None else json.dumps(selected)
     if expression.startswith("context."):
         value: Any = call.context
         for part in expression.removeprefix("context.").split("."):
@@ -723,3 +754,180 @@ def configured_gateway_response(api: RestAPI, error: GatewayError) -> Any:
     responses = getattr(api, "gateway_responses", {}) or {}
     fallback = "DEFAULT_5XX" if error.status >= 500 else "DEFAULT_4XX"
     return responses.get(error.response_type) or responses.get(fallback)
+
+
+# ---------------------------------------------------------------- Lambda authorizers
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+# Identity sources read (missing -> 401 without a call), the function called with the TOKEN or
+# REQUEST event, its IAM policy evaluated against the method ARN (Allow needed, Deny wins -> 403),
+# its context handed on as $context.authorizer.*, and the policy cached per identity for the TTL.
+
+DEFAULT_AUTHORIZER_TTL = 300  # seconds, API Gateway's default
+MAX_AUTHORIZER_TTL = 3600
+
+
+class AuthorizerCache:
+    """Authorizer results by (api, stage, authorizer, identity), kept for the authorizer's TTL."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self.entries: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
+
+    def get(self, key: tuple[str, ...]) -> dict[str, Any] | None:
+        entry = self.entries.get(key)
+        if entry is None or entry[0] <= self.clock():
+            self.entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: tuple[str, ...], result: dict[str, Any], ttl: int) -> None:
+        if ttl > 0:
+            self.entries[key] = (self.clock() + ttl, result)
+
+
+def run_lambda_authorizer(call: Call, authorizer: Any, cache: AuthorizerCache, invoke: InvokeLambda) -> None:
+    """Authorize the call or raise the gateway response API Gateway would give."""
+    ttl = authorizer_ttl(authorizer)
+    identity = authorizer_identity(call, authorizer, ttl)
+    key = (call.api.id, call.stage.name, authorizer.id, *identity)
+    result = cache.get(key)
+    if result is None:
+        result = invoke_authorizer(call, authorizer, invoke)
+        cache.put(key, result, ttl)
+    method_arn = authorizer_method_arn(call)
+    if policy_decision(result["policyDocument"], method_arn) != "Allow":
+        raise GatewayError("ACCESS_DENIED", "User is not authorized to access this resource")
+    # The integration sees the context's values as strings ("1", "true"), with the principal id.
+    context = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in result.get("context", {}).items()}
+    call.context["authorizer"] = {**context, "principalId": result["principalId"]}
+    if usage_key := result.get("usageIdentifierKey"):
+        call.context["identity"]["apiKey"] = usage_key
+
+
+def authorizer_ttl(authorizer: Any) -> int:
+    ttl = authorizer.authorizer_result_ttl
+    return DEFAULT_AUTHORIZER_TTL if ttl is None else max(0, min(int(ttl), MAX_AUTHORIZER_TTL))
+
+
+def authorizer_identity(call: Call, authorizer: Any, ttl: int) -> tuple[str, ...]:
+    """The identity source values. A TOKEN authorizer's header is required, and must match the
+    identity validation expression if there is one; a REQUEST authorizer's sources are required
+    when caching is on (API_Authorizer.html: optional when caching is off). A missing one is 401
+    Unauthorized, without calling the function."""
+    sources = [s.strip() for s in (authorizer.identity_source or "").split(",") if s.strip()]
+    values = [identity_source_value(call, source) for source in sources]
+    if (authorizer.type or "").upper() == "TOKEN":
+        if not values or not values[0]:
+            raise GatewayError("UNAUTHORIZED", "Unauthorized")
+        pattern = authorizer.identity_validation_expression
+        if pattern and not re.fullmatch(pattern, values[0]):
+            raise GatewayError("UNAUTHORIZED", "Unauthorized")
+        return (values[0],)
+    if ttl > 0 and (not values or not all(values)):
+        raise GatewayError("UNAUTHORIZED", "Unauthorized")
+    return tuple(value or "" for value in values)
+
+
+def identity_source_value(call: Call, source: str) -> str | None:
+    """One identity source: method.request.header|querystring.X, stageVariables.X or context.X."""
+    if source.startswith("method.request."):
+        location, _, name = source.removeprefix("method.request.").partition(".")
+        if location == "header":
+            return call.request.headers.get(name) or None
+        if location == "querystring":
+            return call.request.args.get(name) or None
+        return call.path_params.get(name) if location == "path" else None
+    if source.startswith("stageVariables."):
+        return call.stage_variables.get(source.removeprefix("stageVariables.")) or None
+    if source.startswith("context."):
+        value: Any = call.context
+        for part in source.removeprefix("context.").split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value in (None, "") else str(value)
+    return None
+
+
+def authorizer_method_arn(call: Call) -> str:
+    """arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path as requested}."""
+    return (f"arn:aws:execute-api:{call.api.region_name}:{call.account_id}:{call.api.id}/"
+            f"{call.stage.name}/{call.request.method}{call.path}")
+
+
+def authorizer_event(call: Call, authorizer: Any) -> dict[str, Any]:
+    method_arn = authorizer_method_arn(call)
+    if (authorizer.type or "").upper() == "TOKEN":
+        header = (authorizer.identity_source or "").split(",")[0].strip()
+        token = identity_source_value(call, header)
+        return {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
+    event = proxy_event(call)
+    return {"type": "REQUEST", "methodArn": method_arn, **{k: v for k, v in event.items()
+                                                             if k not in ("body", "isBase64Encoded")}}
+
+
+def invoke_authorizer(call: Call, authorizer: Any, invoke: InvokeLambda) -> dict[str, Any]:
+    """The function's answer, checked: "Unauthorized" is 401; any other error, or an answer
+    without principalId and policyDocument, or a context value that is not a string, number or
+    boolean, is 500 (the body's message is null, as API Gateway answers)."""
+    match = LAMBDA_URI.match(with_stage_variables(authorizer.authorizer_uri or "", call.stage_variables))
+    if not match:
+        raise configuration_error(f"authorizer URI {authorizer.authorizer_uri!r} is not a Lambda function's")
+    try:
+        payload, function_error = invoke(match["function"], json.dumps(authorizer_event(call, authorizer)).encode())
+    except Exception as error:  # noqa: BLE001 - e.g. the function does not exist
+        LOG.warning("Execution failed due to configuration error: authorizer invocation failed: %s", error)
+        raise GatewayError("AUTHORIZER_FAILURE", None) from error
+    if function_error:
+        if lambda_error_message(payload) == "Unauthorized":
+            raise GatewayError("UNAUTHORIZED", "Unauthorized")
+        LOG.warning("Execution failed due to configuration error: Authorizer error: %s", payload[:500])
+        raise GatewayError("AUTHORIZER_FAILURE", None)
+    try:
+        result = json.loads(payload)
+    except ValueError:
+        result = None
+    if not valid_authorizer_result(result):
+        LOG.warning("Execution failed due to configuration error: Invalid JSON in response: %s", payload[:500])
+        raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR", None)
+    return result
+
+
+def valid_authorizer_result(result: Any) -> bool:
+    if not isinstance(result, dict) or "principalId" not in result:
+        return False
+    policy = result.get("policyDocument")
+    if not isinstance(policy, dict) or not isinstance(policy.get("Statement"), (list, dict)):
+        return False
+    context = result.get("context", {})
+    return isinstance(context, dict) and all(
+        isinstance(v, (str, int, float, bool)) and v is not None for v in context.values())
+
+
+def policy_decision(policy: dict[str, Any], method_arn: str) -> str:
+    """Deny when a statement denies execute-api:Invoke on the ARN, else Allow when one allows it,
+    else Deny (nothing allowed): IAM's evaluation for one action and one resource."""
+    statements = policy.get("Statement")
+    statements = [statements] if isinstance(statements, dict) else statements or []
+    decision = "Deny"
+    for statement in statements:
+        if not isinstance(statement, dict):
+            continue
+        actions, resources = as_list(statement.get("Action")), as_list(statement.get("Resource"))
+        if not any(wildcard_match(a.lower(), "execute-api:invoke") for a in actions):
+            continue
+        if not any(wildcard_match(r, method_arn) for r in resources):
+            continue
+        if statement.get("Effect") == "Deny":
+            return "Deny"
+        if statement.get("Effect") == "Allow":
+            decision = "Allow"
+    return decision
+
+
+def as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)]
+
+
+def wildcard_match(pattern: str, value: str) -> bool:
+    """IAM's wildcards: * any run of characters (slashes too), ? one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, flags=re.DOTALL) is not None

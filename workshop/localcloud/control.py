@@ -24,6 +24,7 @@ class CloudInfo:
     url: str
     port: int
     pid: int
+    iam: bool = True  # identity policies evaluated
 
 
 def default_state_dir() -> Path:
@@ -61,8 +62,13 @@ def running(state_dir: Path | None = None) -> CloudInfo | None:
     return None
 
 
-def up(state_dir: Path | None = None, timeout: float = 60) -> tuple[CloudInfo, bool]:
-    """Start a cloud, or reuse the running one; returns (info, started_now)."""
+def up(state_dir: Path | None = None, timeout: float = 60,
+       account_concurrency: int | None = None, iam: bool | None = None) -> tuple[CloudInfo, bool]:
+    """Start a cloud, or reuse the running one; returns (info, started_now).
+
+    account_concurrency: Lambda's concurrency limit per account and Region for a cloud started now.
+    `iam` False starts it with identity policies not evaluated; None follows $WORKSHOP_IAM (on by
+    default). A running cloud is reused whatever its mode: `info.iam` says which it is."""
     state_dir = state_dir or default_state_dir()
     info = running(state_dir)
     if info:
@@ -70,7 +76,9 @@ def up(state_dir: Path | None = None, timeout: float = 60) -> tuple[CloudInfo, b
     state_dir.mkdir(parents=True, exist_ok=True)
     with open(state_dir / "cloud.log", "ab") as log:  # the child keeps its own copy of the handle
         process = subprocess.Popen(
-            [sys.executable, "-m", "workshop.localcloud.server", "--state", str(state_dir)],
+            [sys.executable, "-m", "workshop.localcloud.server", "--state", str(state_dir),
+             *(["--account-concurrency", str(account_concurrency)] if account_concurrency else []),
+             *(() if iam is None else ("--iam", "on" if iam else "off"))],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # outlives the command that started it
         )

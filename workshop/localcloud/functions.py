@@ -9,8 +9,10 @@ import shutil
 import threading
 import zipfile
 from pathlib import Path
+from typing import Any, cast
 
 from ..distributions import RUNTIME_PROVIDED, closure, vendor
+from .interpreters import interpreter_for
 from .lambda_executor import FunctionConfig
 
 # The public Powertools for AWS Lambda (Python) layers, any region, version and architecture.
@@ -73,11 +75,13 @@ class FunctionResolver:
 
         backend = lambda_backends[fn.account_id][fn.region]
         layers = tuple(self._layer_dir(backend, layer["Arn"]) for layer in fn.layers or [])
+        code_dir = self._unzip("code", fn.code_sha_256, fn.code_bytes)
+        python, python_version = interpreter_for((code_dir, *layers))
         return FunctionConfig(
             name=fn.function_name,
             arn=fn.function_arn,
             handler=fn.handler or "index.handler",
-            code_dir=self._unzip("code", fn.code_sha_256, fn.code_bytes),
+            code_dir=code_dir,
             layer_dirs=layers,
             runtime_dir=self.runtime_dir,
             timeout=int(fn.timeout or 3),
@@ -86,6 +90,10 @@ class FunctionResolver:
             account_id=fn.account_id,
             region=fn.region,
             endpoint_url=self.endpoint_url,
+            reserved_concurrency=None if fn.reserved_concurrency is None else int(fn.reserved_concurrency),
+            credentials=execution_role_credentials(fn),
+            python=python,
+            python_version=python_version,
         )
 
     def config_for_arn(self, arn: str) -> FunctionConfig:
@@ -101,3 +109,24 @@ class FunctionResolver:
         except Exception:
             raise UnknownFunction(f"function {arn} does not exist") from None
         return self.config_for(fn)
+
+
+def reserved_in_account(account: str, region: str) -> int:
+    """The sum of the reserved concurrency of an account's functions in a Region."""
+    from moto.awslambda.models import lambda_backends
+
+    regions: dict[str, Any] = dict.get(cast(dict, lambda_backends), account) or {}  # dict's own get: no backend created on the way
+    backend = dict.get(regions, region)
+    if backend is None:
+        return 0
+    return sum(int(fn.reserved_concurrency) for fn in backend.list_functions() if fn.reserved_concurrency is not None)
+
+
+def execution_role_credentials(fn) -> tuple[str, str, str] | None:
+    """The function's execution role session, named after the function as Lambda names it."""
+    from .iam import role_credentials
+
+    if not fn.role or ":role/" not in fn.role:
+        return None
+    found = role_credentials(fn.role, fn.function_name, fn.region)
+    return found.access_key_id, found.secret_access_key, found.session_token

@@ -23,7 +23,7 @@ def account_id(name_or_id: str) -> str:
     try:
         return ACCOUNTS[name_or_id]
     except KeyError:
-        raise ValueError(f"unknown local account {name_or_id!r}: use one of {', '.join(ACCOUNTS)} or a 12-digit id")
+        raise ValueError(f"unknown local account {name_or_id!r}: use one of {', '.join(ACCOUNTS)} or a 12-digit id") from None
 
 
 def access_key_for(account: str) -> str:
@@ -49,6 +49,12 @@ def use_fake_credentials(account: str = "default") -> None:
         "AWS_EC2_METADATA_DISABLED": "true",
     })
     os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
+
+
+def region_of(given: str | None = None) -> str:
+    """The Region to work in, as the AWS CLI chooses it: the --region option, then AWS_REGION,
+    then AWS_DEFAULT_REGION (no profile is read on the local target); us-east-1 when none is set."""
+    return given or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
 def is_loopback_url(url: str) -> bool:
@@ -85,8 +91,9 @@ def refuse_non_loopback(request, **_) -> None:
                              "the local target only talks to the local cloud on 127.0.0.1")
 
 
-def local_session(endpoint_url: str, account: str = "default", region: str = DEFAULT_REGION):
-    """A boto3 session whose every client goes to the local cloud, as `account`."""
+def local_session(endpoint_url: str, account: str = "default", region: str | None = None):
+    """A boto3 session whose every client goes to the local cloud, as `account`, in `region`
+    (by default the one the environment names: region_of)."""
     import boto3
     if not is_loopback_url(endpoint_url):
         raise RealAwsRefused(f"the local cloud must be on a loopback address, not {endpoint_url}")
@@ -94,7 +101,7 @@ def local_session(endpoint_url: str, account: str = "default", region: str = DEF
         aws_access_key_id=access_key_for(account),
         aws_secret_access_key="local-secret",
         aws_session_token="local-session",
-        region_name=region,
+        region_name=region_of(region),
     )
     session.events.register("before-send", refuse_non_loopback)
     original_client = session.client

@@ -11,19 +11,36 @@ from .safety import access_key_for
 TARGET_PREFIXES = {"dynamodb": "DynamoDB_20120810", "states": "AWSStepFunctions"}
 
 
+MISSING_TOKEN = (400, b'{"__type": "com.amazon.coral.service#MissingAuthenticationTokenException", '
+                      b'"message": "Request is missing Authentication Token"}')
+
+
 def call_aws_service(cloud_url: str, account_id: str, region: str, service: str, action: str,
-                     body: bytes) -> tuple[int, bytes]:
-    """A JSON-protocol AWS call to the local cloud, as `account_id` (API Gateway's AWS integrations)."""
+                     body: bytes, credentials: str | None = None, iam_enforced: bool = False) -> tuple[int, bytes]:
+    """A JSON-protocol AWS call to the local cloud (API Gateway's AWS integrations), signed with the
+    integration's credentials role as API Gateway signs it; without a role, as the account itself
+    unless IAM is enforced, when the service gets a request that nobody signed."""
     if service not in TARGET_PREFIXES:
         return 500, b'{"message": "the local cloud does not integrate with this service"}'
+    if credentials and ":role/" in credentials:
+        from .iam import role_credentials
+
+        # API Gateway's sessions of a credentials role are all named so.
+        session = role_credentials(credentials, "BackplaneAssumeRoleSession", region)
+        access_key, token = session.access_key_id, session.session_token
+    elif iam_enforced:
+        return MISSING_TOKEN
+    else:
+        access_key, token = access_key_for(account_id), "local-session"
     parts = urlsplit(cloud_url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     try:
         connection.request("POST", "/", body=body, headers={
             "Content-Type": "application/x-amz-json-1.0",
             "X-Amz-Target": f"{TARGET_PREFIXES[service]}.{action}",
             "x-moto-account-id": account_id,
-            "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key_for(account_id)}/20250101/{region}/{service}/aws4_request, "
+            "X-Amz-Security-Token": token,
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key}/20250101/{region}/{service}/aws4_request, "
                              "SignedHeaders=host, Signature=local",
         })
         response = connection.getresponse()

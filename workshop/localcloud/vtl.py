@@ -158,9 +158,11 @@ class VelocityInput:
         return self._body
 
     def _json_document(self) -> Any:
+        """The payload parsed once, as template objects: what `$input.path` hands out are references
+        into it, so a `#set` on one of their fields shows in a later `$input.json`, as in API Gateway."""
         if not self._parsed:
             try:
-                self._document = json.loads(self._body) if self._body.strip() else {}
+                self._document = to_vtl(json.loads(self._body)) if self._body.strip() else VtlMap()
             except json.JSONDecodeError as error:
                 raise BodyNotJson(str(error)) from error
             self._parsed = True
@@ -172,9 +174,11 @@ class VelocityInput:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False) if value is not None else '""'
 
     def path(self, path: str) -> Any:
-        """The object the path selects ("" when it selects nothing, so `#if($x == "")` works)."""
+        """The object the path selects, by reference ("" when it selects nothing, so `#if($x == "")` works)."""
         value = select(self._json_document(), path)
-        return "" if value is None else to_vtl(value)
+        if isinstance(value, list) and not isinstance(value, VtlList):
+            return VtlList(value)  # the matches of an indefinite path: a new list of references
+        return "" if value is None else value
 
     def params(self, name: str | None = None) -> Any:
         """All parameters, or the named one from the path, query string or headers, in that order."""

@@ -10,21 +10,60 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from typing import TYPE_CHECKING
 
 from moto.awslambda import models
+from moto.core.exceptions import JsonRESTError
 
+from ..concurrency import Throttled
 from ..functions import POWERTOOLS_LAYER
 from ..lambda_executor import log_tail_header
 
+if TYPE_CHECKING:
+    from ..server import LocalCloud
 
-def apply(cloud) -> None:
+ASYNC_RETRY_SECONDS = 6 * 3600  # Lambda keeps a throttled asynchronous event for up to six hours
+
+
+class TooManyRequests(JsonRESTError):
+    """Lambda's answer to a throttled synchronous invoke, as its API reference shapes it."""
+
+    code = 429
+
+    def __init__(self, throttled: Throttled) -> None:
+        super().__init__("TooManyRequestsException", throttled.message)
+        self.description = json.dumps({"Reason": throttled.reason, "Type": "User", "message": throttled.message})
+
+    def get_headers(self, *args, **kwargs):
+        return [*super().get_headers(*args, **kwargs), ("Retry-After", "1")]
+
+
+def invoke_when_admitted(executor, config, payload: bytes) -> None:
+    """An asynchronous event is queued, not refused: it waits out a throttle and tries again."""
+    deadline, pause = time.monotonic() + ASYNC_RETRY_SECONDS, 0.05
+    while True:
+        try:
+            executor.invoke(config, payload)
+            return
+        except Throttled:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
+def apply(cloud: LocalCloud) -> None:
     def invoke(self, body, request_headers, response_headers):
         config = cloud.functions.config_for(self)
         payload = (body if isinstance(body, str) else json.dumps(body or {})).encode()
         if request_headers.get("x-amz-invocation-type") == "Event":
-            threading.Thread(target=cloud.executor.invoke, args=(config, payload), daemon=True).start()
+            threading.Thread(target=invoke_when_admitted, args=(cloud.executor, config, payload), daemon=True).start()
             return b""
-        result = cloud.executor.invoke(config, payload)
+        try:
+            result = cloud.executor.invoke(config, payload)
+        except Throttled as throttled:
+            raise TooManyRequests(throttled) from None
         if result.function_error:
             response_headers["x-amz-function-error"] = result.function_error
         response_headers["x-amz-executed-version"] = config.version

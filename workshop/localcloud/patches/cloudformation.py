@@ -4,6 +4,9 @@ moto 5.2.5 answers a resource that fails to create with an HTML 500 and no name,
 a resource of a type it does not know as nothing. Here both become a ValidationError naming the
 logical id, its type and the reason.
 
+An UpdateStack refreshes the stack's exports (moto 5.2.5 keeps those of its first template, so an
+export added by an update cannot be imported, and one removed lingers).
+
 A stack's `https://{api}.execute-api.{region}.amazonaws.com/{stage}/` output becomes
 `http://127.0.0.1:{port}/_aws/execute-api/{api}/{stage}/`, so clients use the URL they are
 given and no request from the local target can go to an amazonaws.com host.
@@ -12,9 +15,14 @@ given and no request from the local target can go to an amazonaws.com host.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.models import CloudFormationBackend, Stack
+
+if TYPE_CHECKING:
+    from ..server import LocalCloud
 
 EXECUTE_API = re.compile(r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com")
 
@@ -23,7 +31,27 @@ def local_execute_api_url(value: str, cloud_url: str) -> str:
     return EXECUTE_API.sub(lambda m: f"{cloud_url}/_aws/execute-api/{m.group(1)}", value)
 
 
-def apply(cloud) -> None:
+def refresh_exports(backend: CloudFormationBackend, stack: Stack) -> None:
+    """The account's exports hold exactly what the stack's current outputs export."""
+    for name in [n for n, e in backend.exports.items() if e.exporting_stack_id == stack.stack_id]:
+        backend.exports.pop(name)
+    backend._validate_export_uniqueness(stack)
+    for export in stack.exports:
+        backend.exports[export.name] = export
+
+
+def apply(cloud: LocalCloud) -> None:
+    original_update = CloudFormationBackend.update_stack
+
+    def update_stack(self, name, template, role_arn, parameters, tags):
+        stack = original_update(self, name, template, role_arn, parameters, tags)
+        refresh_exports(self, stack)
+        return stack
+
+    if not getattr(original_update, "_refreshes_exports", False):
+        update_stack._refreshes_exports = True
+        CloudFormationBackend.update_stack = update_stack
+
     original = parsing.parse_output
 
     def parse_output(output_logical_id, output_json, resources_map):

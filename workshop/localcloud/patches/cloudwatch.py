@@ -6,13 +6,16 @@ CREATE_COMPLETE with a resource of no id and no alarm behind it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.cloudformation import parsing
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 
 from .models import ModelOfOurs
+
+if TYPE_CHECKING:
+    from ..server import LocalCloud
 
 
 class CloudWatchAlarm(ModelOfOurs, CloudFormationModel):
@@ -27,7 +30,7 @@ class CloudWatchAlarm(ModelOfOurs, CloudFormationModel):
         self.account_id, self.region_name, self.name, self.arn = account_id, region_name, name, arn
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
         **kwargs: Any,
     ) -> CloudWatchAlarm:
@@ -48,7 +51,7 @@ class CloudWatchAlarm(ModelOfOurs, CloudFormationModel):
         return cls(account_id, region_name, alarm.name, alarm.alarm_arn)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls, original_resource: CloudWatchAlarm, new_resource_name: str, cloudformation_json: dict[str, Any],
         account_id: str, region_name: str,
     ) -> CloudWatchAlarm:
@@ -56,7 +59,7 @@ class CloudWatchAlarm(ModelOfOurs, CloudFormationModel):
         return cls.create_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
     ) -> None:
         cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
@@ -65,6 +68,6 @@ class CloudWatchAlarm(ModelOfOurs, CloudFormationModel):
         cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
 
 
-def apply() -> None:
+def apply(cloud: LocalCloud | None = None) -> None:  # moto only: needs nothing of the running cloud
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()  # moto builds its type map once, from the model classes known then

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import functools
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..server import LocalCloud
 
 
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items",
                    "execute_statement", "execute_transaction", "batch_execute_statement")
 
 
-def apply() -> None:
+def apply(cloud: LocalCloud | None = None) -> None:  # moto only: needs nothing of the running cloud
     """One write at a time, as DynamoDB guarantees per item: a condition holds when the write lands.
 
     moto checks a ConditionExpression and applies the update in separate steps, unlocked, on a

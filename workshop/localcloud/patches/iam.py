@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
@@ -19,8 +19,11 @@ from moto.utilities.utils import get_partition
 
 from .models import ModelOfOurs
 
+if TYPE_CHECKING:
+    from ..server import LocalCloud
 
-def apply() -> None:
+
+def apply(cloud: LocalCloud | None = None) -> None:  # moto only: needs nothing of the running cloud
     original = Role.put_policy
 
     def put_policy(self, policy_name, policy_json):
@@ -68,17 +71,13 @@ class OidcProvider(ModelOfOurs, CloudFormationModel):
         self.account_id, self.arn = account_id, arn
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-        **kwargs: Any,
-    ) -> OidcProvider:
-        p = cloudformation_json.get("Properties") or {}
+    def create(cls, account_id: str, region_name: str, name: str, p: dict[str, Any]) -> OidcProvider:
         provider = iam_backends[account_id][get_partition(region_name)].create_open_id_connect_provider(
             p["Url"], p.get("ThumbprintList") or [], p.get("ClientIdList") or [], p.get("Tags") or [])
         return cls(account_id, provider.arn)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
     ) -> None:
         iam_backends[account_id][get_partition(region_name)].delete_open_id_connect_provider(resource_name)

@@ -20,8 +20,9 @@ What moto 5.2.5 does, and what this module changes (each pinned by tests/localcl
   (account 123456789012 whatever account runs the execution) and the endpoint
   `localhost:$MOTO_PORT`, created from the default boto3 session on every call and from many
   threads at once (which boto3 does not support). Here every such client is created once per
-  (service, region, account) under a lock, signs as the account that runs the state (or, for a
-  Lambda function ARN, the function's account), and talks to this cloud's own URL, so
+  (service, region, account, role) under a lock, signs with the state machine's role (as Step
+  Functions does, so the cloud's IAM evaluation judges each task; for a Lambda function ARN of
+  another account, as that account), and talks to this cloud's own URL, so
   `lambda:invoke` and a bare function ARN go through our executor and `dynamodb:*` tasks reach
   the DynamoDB of that account.
 - The workflows' conditional DynamoDB writes rely on patches/dynamodb.py (atomic writes).
@@ -38,12 +39,15 @@ import functools
 import importlib
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 from ..safety import access_key_for
+
+if TYPE_CHECKING:
+    from ..server import LocalCloud
 
 # Every module of moto's interpreter that imported `boto_client_for` by name; the test in
 # tests/localcloud/test_stepfunctions.py fails when a moto upgrade adds or moves one.
@@ -68,7 +72,7 @@ DEFAULT_ACCOUNT = "123456789012"
 _running = threading.local()  # .account: the account of the state evaluating on this thread
 
 
-def apply(cloud) -> None:
+def apply(cloud: LocalCloud) -> None:
     from moto.core.config import default_user_config
 
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
@@ -85,7 +89,7 @@ def _prepare_the_interpreter_on_first_start(endpoint_url: str) -> None:
     original = StepFunctionResponse.start_execution
     if getattr(original, "_prepares", False):
         return
-    lock, prepared = threading.Lock(), []
+    lock, prepared = threading.Lock(), []  # type: ignore[var-annotated]  # moto's own executions, untyped
 
     @functools.wraps(original)
     def start_execution(self):
@@ -152,7 +156,7 @@ def _name_unnamed_executions() -> None:
 
 def aws_timestamp(moment) -> str:
     """A time as Step Functions writes it in the context object: 2024-01-31T12:00:00.123Z."""
-    utc = moment.astimezone(datetime.timezone.utc)
+    utc = moment.astimezone(datetime.UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
@@ -182,10 +186,12 @@ def _context_start_time_as_text() -> None:
 
 def task_client_factory(endpoint_url: str):
     """A replacement for moto's `boto_client_for(region, service, state_credentials=None)`."""
-    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import (
+        TimeoutSeconds,
+    )
 
     session = boto3.session.Session()
-    clients: dict[tuple[str, str, str], Any] = {}
+    clients: dict[tuple[str, str, str, str | None], Any] = {}
     lock = threading.Lock()
     config = Config(
         parameter_validation=False,
@@ -195,20 +201,39 @@ def task_client_factory(endpoint_url: str):
         max_pool_connections=64,
     )
 
-    def boto_client_for(region: str, service: str, state_credentials: Any = None):  # noqa: ARG001
+    def boto_client_for(region: str, service: str, state_credentials: Any = None):  # noqa: ARG001 - moto's signature
         account = getattr(_running, "account", None) or DEFAULT_ACCOUNT
-        key = (service, region, account)
+        role_arn = getattr(_running, "role_arn", None)
+        key = (service, region, account, role_arn)
         with lock:  # creating clients is not thread-safe; using them is
             client = clients.get(key)
             if client is None:
+                access_key, secret, token = task_credentials(account, role_arn, region)
                 client = clients[key] = session.client(
                     service, region_name=region, endpoint_url=endpoint_url, config=config,
-                    aws_access_key_id=access_key_for(account), aws_secret_access_key="local-secret",
-                    aws_session_token="local-session")
+                    aws_access_key_id=access_key, aws_secret_access_key=secret, aws_session_token=token)
         return client
 
     boto_client_for._routed = True
     return boto_client_for
+
+
+def task_credentials(account: str, role_arn: str | None, region: str) -> tuple[str, str, str]:
+    """A task signs with its state machine's role, in a session of 32 random letters as Step
+    Functions names them; a task on another account's function, or a machine without a role of
+    that account, signs as the account itself."""
+    from ..iam import role_credentials
+    from ..iam.credentials import random_session_name
+
+    if role_arn and ":role/" in role_arn and role_arn.split(":")[4] == account:
+        found = _role_sessions.get(role_arn)
+        if found is None:
+            found = _role_sessions[role_arn] = role_credentials(role_arn, random_session_name(), region)
+        return found.access_key_id, found.secret_access_key, found.session_token
+    return access_key_for(account), "local-secret", "local-session"
+
+
+_role_sessions: dict[str, Any] = {}
 
 
 def _route_task_clients(endpoint_url: str) -> None:
@@ -226,8 +251,12 @@ def _route_task_clients(endpoint_url: str) -> None:
 
 def _track_the_running_account() -> None:
     """Every state that does work records, on its own thread, the account it runs in."""
-    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import (
+        ExecutionState,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
 
     def classes(root):
         yield root
@@ -240,14 +269,15 @@ def _track_the_running_account() -> None:
         if method is None or getattr(method, "_runs_as_account", False):
             continue
 
-        def wrapped(self, env, _method=method, _lambda=issubclass(cls, StateTaskLambda)):
-            previous = getattr(_running, "account", None)
+        def wrapped(self, env, _method=method, _lambda=issubclass(cls, StateTaskLambda)):  # noqa: B008 - bound once per class on purpose, as the loop's value
+            previous = getattr(_running, "account", None), getattr(_running, "role_arn", None)
             own = getattr(self.resource, "_account", None) if _lambda else None  # a function ARN's account
             _running.account = own or env.aws_execution_details.account
+            _running.role_arn = env.aws_execution_details.role_arn  # the state machine's role signs its tasks
             try:
                 return _method(self, env)
             finally:
-                _running.account = previous
+                _running.account, _running.role_arn = previous
 
         wrapped._runs_as_account = True
         functools.update_wrapper(wrapped, method)

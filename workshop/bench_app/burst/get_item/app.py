@@ -1,0 +1,11 @@
+import json
+import os
+
+import boto3
+
+TABLE = boto3.resource("dynamodb").Table(os.environ["TABLE"])
+
+
+def handler(event, context):
+    item = TABLE.get_item(Key={"id": event["pathParameters"]["id"]}).get("Item")
+    return {"statusCode": 200 if item else 404, "body": json.dumps(item or {"message": "not found"})}
