@@ -15,9 +15,10 @@ import httpx
 import pytest
 
 from checks.support import CheckpointFailed
+from workshop.deploy.targets import NotOnThisTarget, Target, WorkspaceDeployment, open_target
 
 _verdicts: list[dict] = []
-_deploy_errors: dict[str, str] = {}  # stack -> why it did not deploy; every failing verdict mentions it
+_deploy_errors: dict[str, str] = {}  # template path in the workspace -> why it did not deploy (reported once)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,6 +28,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--stack-prefix", default=None, help="stack name prefix (aws: of the stacks you deployed)")
     group.addoption("--cloud-url", default=os.environ.get("WORKSHOP_CLOUD_URL"), help="local cloud URL")
     group.addoption("--region", default=None)
+    group.addoption("--prod-profile", default=os.environ.get("WORKSHOP_PROD_PROFILE"),
+                    help="aws: the profile of your second (prod) account; aws(service, account='prod') uses it")
     group.addoption("--results", type=Path, default=None, help="write the verdicts as JSON here")
     group.addoption("--checkpoint", action="append", default=[], help="run only these checkpoint ids")
 
@@ -55,18 +58,13 @@ def workspace(request) -> Path:
 
 
 @pytest.fixture(scope="session")
-def target(request):
-    from workshop.deploy.targets import AwsTarget, LocalTarget
-
-    if request.config.getoption("--target") == "aws":
-        return AwsTarget(region=request.config.getoption("--region"))
-    from workshop.localcloud.safety import refuse_non_loopback_connections
-    refuse_non_loopback_connections()  # on the local target, nothing this process opens leaves 127.0.0.1
-    url = request.config.getoption("--cloud-url")
-    if not url:
-        from workshop.localcloud import control
-        url = control.up()[0].url
-    return LocalTarget(url)
+def target(request) -> Target:
+    prod_profile = request.config.getoption("--prod-profile")  # aws: the second account (module 06)
+    chosen = open_target(request.config.getoption("--target"), cloud_url=request.config.getoption("--cloud-url"),
+                         region=request.config.getoption("--region"),
+                         profiles={"prod": prod_profile} if prod_profile else None)
+    chosen.confine()  # on the local target, nothing this process opens leaves 127.0.0.1
+    return chosen
 
 
 @pytest.fixture(scope="session")
@@ -76,40 +74,42 @@ def stack_prefix(request, workspace) -> str:
 
 
 @pytest.fixture(scope="session")
-def deployment(target, workspace, stack_prefix):
+def deployment(target, workspace, stack_prefix) -> WorkspaceDeployment:
     """The workspace's stacks: deployed now on local, as the learner deployed them on aws."""
-    if target.name == "local":
-        target.destroy_prefix(stack_prefix)  # a check always starts from the tree as it is now
-        result = target.deploy_tree(workspace, stack_prefix)
-        _deploy_errors.update(result.errors)
-        return result
-    from workshop.deploy.targets import WorkspaceDeployment, find_templates, stack_name
-    # the learner deployed each template as PREFIX-FOLDER (the README's convention): pair them the same way
-    templates = {stack_name(stack_prefix, workspace, t): t for t in find_templates(workspace)}
-    return WorkspaceDeployment(stacks=target.stacks_with_prefix(stack_prefix), templates=templates)
+    result = target.grading_deployment(workspace, stack_prefix)
+    for name, error in result.errors.items():  # reported once, by the template's path
+        template = result.templates.get(name)
+        # paths in the message read as in the report's key: relative to the workspace
+        _deploy_errors[template.relative_to(workspace).as_posix() if template else "."] = error.replace(
+            f"{workspace}/", "")
+    return result
 
 
 @pytest.fixture(scope="session")
-def stacks(deployment, target, stack_prefix) -> dict:
+def stacks(deployment) -> dict:
     """The deployed stacks; a checkpoint that needs them fails with the deploy error."""
-    if deployment.errors and not deployment.stacks:
-        first = next(iter(deployment.errors.values()))
-        raise CheckpointFailed(f"nothing deployed: {first}", "fix the template or code named above, then check again")
-    if not deployment.stacks and target.name == "aws":
-        raise CheckpointFailed(f"no stack named {stack_prefix} or {stack_prefix}-* in this account and region",
-                               "deploy each service with `sam deploy --stack-name PREFIX-SERVICE`, "
-                               "then pass --stack-prefix PREFIX (and --region)")
+    if not deployment.stacks:
+        raise CheckpointFailed(*deployment.nothing_deployed())
     return deployment.stacks
 
 
 @pytest.fixture(scope="session")
 def aws(target):
-    """aws('dynamodb') -> a boto3 client for the target (accounts: aws('s3', account='prod'))."""
+    """aws('dynamodb') -> a boto3 client for the target (accounts: aws('s3', account='prod')).
+
+    On aws, account='prod' is the account of --prod-profile; without it, a checkpoint that needs
+    the second account is not gradable there (checks/support.py: not_gradable_here).
+    """
+    from checks.support import not_gradable_here
+
     sessions = {}
 
     def client(service: str, account: str = "default"):
         if account not in sessions:
-            sessions[account] = target.session(account)
+            try:
+                sessions[account] = target.session(account)
+            except NotOnThisTarget:
+                not_gradable_here(f"it reads your second ({account}) account: pass --prod-profile PROFILE")
         return sessions[account].client(service)
 
     return client
@@ -118,13 +118,7 @@ def aws(target):
 @pytest.fixture(scope="session")
 def http(target):
     """An HTTP client for the shop; on local it refuses any host but loopback."""
-    from workshop.localcloud.safety import RealAwsRefused, is_loopback_url
-
-    def guard(request: httpx.Request) -> None:
-        if target.name == "local" and not is_loopback_url(str(request.url)):
-            raise RealAwsRefused(f"the local target may not call {request.url.host}")
-
-    with httpx.Client(timeout=30, event_hooks={"request": [guard]}) as client:
+    with target.http_client() as client:
         yield client
 
 
@@ -155,14 +149,16 @@ def pytest_runtest_makereport(item, call):
     marker = item.get_closest_marker("checkpoint")
     if marker is None or report.when == "teardown" and report.passed:
         return
+    if report.failed and call.excinfo is not None and isinstance(call.excinfo.value, NotOnThisTarget):
+        report.outcome = "skipped"  # what a target cannot judge is left out of the total, never an error
+        report.longrepr = (str(item.path), item.location[1], f"not gradable on this target: {call.excinfo.value}")
     if report.failed and call.excinfo is not None:
         status, message = _explain(call.excinfo)
-        if _deploy_errors:
-            message += "\n(not deployed: " + "; ".join(f"{s}: {e}" for s, e in _deploy_errors.items()) + ")"
         if status == "fail" or not os.environ.get("WORKSHOP_DEBUG"):
             report.longrepr = message  # pytest and its JUnit XML show this, not the checker's traceback
     elif report.skipped:
-        status, message = "skip", str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        said = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        status, message = "skip", said.removeprefix("Skipped: ")  # not gradable on this target, and why
     elif report.when == "call":  # a passing checkpoint may still report what it measured
         status, message = "pass", "; ".join(str(v) for k, v in item.user_properties if k == "note")
     else:
@@ -181,7 +177,13 @@ def pytest_runtest_makereport(item, call):
         item.user_properties += [("checkpoint", marker.args[0]), ("points", marker.kwargs.get("points", 1))]
 
 
+def pytest_terminal_summary(terminalreporter):
+    for path, error in sorted(_deploy_errors.items()):
+        terminalreporter.write_line(f"Did not deploy: {path}: {error}", red=True)
+
+
 def pytest_sessionfinish(session, exitstatus):
     path = session.config.getoption("--results")
     if path:
-        path.write_text(json.dumps({"verdicts": _verdicts}, indent=2))
+        path.write_text(json.dumps({"verdicts": _verdicts, "deploy_errors": dict(sorted(_deploy_errors.items()))},
+                                   indent=2))

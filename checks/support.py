@@ -7,13 +7,27 @@ target and on a real account.
 from __future__ import annotations
 
 import ast
-import re
-import time
-from dataclasses import dataclass
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, NoReturn
 
-EXECUTE_API = re.compile(r"^https?://\S*(execute-api)\S*$")
+# re-exported (`x as x`): checkpoints import what they share from here
+from workshop.deploy.apis import EXECUTE_API as EXECUTE_API
+from workshop.deploy.apis import Api as Api
+from workshop.deploy.apis import api_routes as api_routes
+from workshop.deploy.apis import api_urls as api_urls
+from workshop.deploy.apis import function_arn_of as function_arn_of
+from workshop.deploy.apis import route_matches as route_matches
+from workshop.deploy.logs import REPORT as REPORT
+from workshop.deploy.logs import Report as Report
+from workshop.deploy.logs import log_lines as log_lines
+from workshop.deploy.logs import reports as reports
+from workshop.deploy.target import NotOnThisTarget as NotOnThisTarget
+from workshop.tree import NOT_SOURCE, source_files
 
 
 class CheckpointFailed(AssertionError):
@@ -25,7 +39,7 @@ class CheckpointFailed(AssertionError):
         super().__init__(f"{saw}\n→ {fix}" if fix else saw)
 
 
-def fail(saw: str, fix: str = "") -> None:
+def fail(saw: str, fix: str = "") -> NoReturn:
     raise CheckpointFailed(saw, fix)
 
 
@@ -34,59 +48,22 @@ def expect(condition: Any, saw: str, fix: str = "") -> None:
         raise CheckpointFailed(saw, fix)
 
 
+NOT_GRADABLE = "not gradable on this target"
+
+
+def not_gradable_here(why: str) -> NoReturn:
+    """Declare that this checkpoint cannot be judged on this target, and why (e.g. it needs a second account).
+
+    Its points leave the total and the exit code, the table shows it as not gradable, and
+    results.json leaves it out of the graded tests: it is never a failure nor an error.
+    """
+    import pytest
+
+    pytest.skip(f"{NOT_GRADABLE}: {why}")
+
+
 # -- stacks and APIs -------------------------------------------------------------------------
-
-@dataclass
-class Api:
-    stack: str
-    url: str  # ends with '/'
-    rest_api_id: str
-
-
-def api_urls(stacks: dict) -> list[Api]:
-    """Every API URL a stack outputs (by value, whatever the output is called)."""
-    apis = []
-    for name, info in stacks.items():
-        ids = {r["physicalId"] for r in info.resources if r["type"] == "AWS::ApiGateway::RestApi"}
-        for value in info.outputs.values():
-            if isinstance(value, str) and EXECUTE_API.match(value):
-                url = value if value.endswith("/") else value + "/"
-                api_id = next((i for i in ids if i in url), next(iter(ids), ""))
-                apis.append(Api(name, url, api_id))
-    return apis
-
-
-def api_routes(apigateway, rest_api_id: str) -> dict[tuple[str, str], dict]:
-    """(METHOD, resource path) -> the method with its integration, read from API Gateway."""
-    routes = {}
-    for resource in apigateway.get_resources(restApiId=rest_api_id, limit=500)["items"]:
-        for method in resource.get("resourceMethods", {}) or {}:
-            routes[(method, resource["path"])] = apigateway.get_method(
-                restApiId=rest_api_id, resourceId=resource["id"], httpMethod=method)
-    return routes
-
-
-def route_matches(template_path: str, wanted: str) -> bool:
-    """Does an API resource path such as /cart/{id}/items serve /cart/{cartId}/items?"""
-    ours = template_path.strip("/").split("/")
-    theirs = wanted.strip("/").split("/")
-    if len(ours) != len(theirs) and not (ours and ours[-1].endswith("+}")):
-        return False
-    for a, b in zip(ours, theirs):
-        if a.endswith("+}"):
-            return True
-        if (a.startswith("{") and b.startswith("{")) or a == b:
-            continue
-        return False
-    return True
-
-
-def function_arn_of(integration: dict) -> str | None:
-    """The Lambda function an integration calls, or None for service and mock integrations."""
-    uri = integration.get("uri", "") or ""
-    match = re.search(r"functions/(arn:aws:lambda:[^/]+)/invocations", uri)
-    return match.group(1) if match else None
-
+# How a deployed shop's APIs are read is an engine shared with `workshop cost`: workshop/deploy/apis.py
 
 def api_for_route(apigateway, stacks: dict, method: str, path: str) -> tuple[Api, dict] | None:
     """The API (and its method) that serves METHOD path, among the deployed stacks."""
@@ -103,62 +80,31 @@ def why_it_failed(aws, stacks: dict, method: str, path: str) -> str:
     arn = function_arn_of(found[1].get("methodIntegration", {})) if found else None
     if not arn:
         return ""
-    errors = [m for _, m in log_lines(aws("logs"), arn.split(":")[6])
-              if "Error" in m or "Task timed out" in m or m.startswith("[ERROR]")]
-    return f" (the function logged: {errors[-1].strip()[:200]})" if errors else ""
+    error = last_error(log_lines(aws("logs"), arn.split(":")[6]))
+    return f" (the function logged: {error[:200]})" if error else ""
 
 
 # -- logs ------------------------------------------------------------------------------------
 
-def log_lines(logs, function_name: str, since_ms: int = 0, wait: float = 0.0) -> list[tuple[str, str]]:
-    """(stream, message) of a function's log group, oldest first."""
-    group = f"/aws/lambda/{function_name}"
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            events = []
-            kwargs = {"logGroupName": group, "startTime": since_ms}
-            while True:
-                page = logs.filter_log_events(**kwargs)
-                events += page["events"]
-                if not page.get("nextToken"):
-                    break
-                kwargs["nextToken"] = page["nextToken"]
-            lines = [(e["logStreamName"], e["message"]) for e in sorted(events, key=lambda e: e["timestamp"])]
-        except logs.exceptions.ResourceNotFoundException:
-            lines = []
-        if lines or time.monotonic() >= deadline:
-            return lines
-        time.sleep(1)
+PLATFORM_LINES = ("START ", "END ", "REPORT ", "INIT_START", "INIT_REPORT", "EXTENSION", "TELEMETRY")
 
 
-REPORT = re.compile(r"REPORT RequestId: (\S+)\s+Duration: ([\d.]+) ms.*?Max Memory Used: (\d+) MB(?:\s+Init Duration: ([\d.]+) ms)?")
+def last_error(lines: Iterable[tuple[str, str]]) -> str:
+    """The last error a function's code or runtime logged, as its first line ('[ERROR] KeyError: ...').
 
-
-@dataclass
-class Report:
-    stream: str
-    request_id: str
-    duration_ms: float
-    max_memory_mb: int
-    init_ms: float | None
-
-
-def reports(lines: Iterable[tuple[str, str]]) -> list[Report]:
-    found = []
-    for stream, message in lines:
-        match = REPORT.search(message)
-        if match:
-            found.append(Report(stream, match.group(1), float(match.group(2)), int(match.group(3)),
-                                float(match.group(4)) if match.group(4) else None))
-    return found
+    The platform's own lines (REPORT ... Error Type: X) only repeat the type: the runtime's
+    `[ERROR] Type: message` line says what went wrong, and a timeout is the platform's to say.
+    """
+    errors = [m.strip() for _, m in lines
+              if "Task timed out" in m
+              or (not m.startswith(PLATFORM_LINES) and ("Error" in m or m.startswith("[ERROR]")))]
+    return errors[-1].splitlines()[0] if errors else ""
 
 
 # -- source ----------------------------------------------------------------------------------
 
 def python_files(root: Path) -> list[Path]:
-    skipped = {".aws-sam", "__pycache__", ".venv", "node_modules", ".pytest_cache"}
-    return sorted(p for p in root.rglob("*.py") if not skipped.intersection(p.relative_to(root).parts))
+    return source_files(root, "*.py")
 
 
 def imported_modules(path: Path) -> list[tuple[str, int]]:
@@ -180,3 +126,67 @@ def imported_modules(path: Path) -> list[tuple[str, int]]:
             if name in ("import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant):
                 found.append((str(node.args[0].value), 0))
     return found
+
+
+# -- a service's own unit tests ---------------------------------------------------------------
+
+UNCOPIED = NOT_SOURCE
+
+
+def folder_digest(root: Path) -> str:
+    """A digest of every file under root (relative path and bytes): the same folder, the same digest."""
+    digest = hashlib.sha256(f"{sys.version}\0{sys.executable}\0".encode())
+    for path in sorted(p for p in root.rglob("*") if not UNCOPIED.intersection(p.relative_to(root).parts)):
+        name = path.relative_to(root).as_posix().encode() + b"\0"
+        if path.is_symlink():  # a link is what it says, wherever it leads (or fails to)
+            digest.update(b"link\0" + name + os.readlink(path).encode() + b"\0")
+        elif path.is_file():
+            digest.update(name + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _passes_dir() -> Path:
+    return Path(os.environ.get("WORKSHOP_STATE", Path.cwd() / ".workshop")) / "unit-test-passes"
+
+
+def passed_before(key: str) -> bool:
+    """Whether a deterministic judgement keyed by a digest of everything it reads passed before."""
+    return (_passes_dir() / key).exists()
+
+
+def remember_pass(key: str) -> None:
+    """Record a pass (never a failure: a failing judgement always runs again and shows fresh evidence)."""
+    _passes_dir().mkdir(parents=True, exist_ok=True)
+    (_passes_dir() / key).touch()
+
+
+class UnitTests:
+    """`pytest` in a service folder, started now, in a process of its own.
+
+    A folder whose every file is byte for byte one that passed before (same interpreter) is not
+    run again: its tests read only the folder (moto mocks, no network), so they would pass
+    again. Failures are never remembered, so a failing run always shows fresh output.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.digest = folder_digest(folder)
+        self.remembered = (_passes_dir() / self.digest).exists()
+        self._process = None if self.remembered else subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--rootdir", str(folder)],
+            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def result(self, timeout: float) -> tuple[int, str]:
+        """(exit code, output); raises subprocess.TimeoutExpired after killing a run that hangs."""
+        if self._process is None:
+            return 0, "passed before with these very files"
+        try:
+            output, _ = self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.communicate()
+            raise
+        if self._process.returncode == 0:
+            _passes_dir().mkdir(parents=True, exist_ok=True)
+            (_passes_dir() / self.digest).touch()
+        return self._process.returncode, output

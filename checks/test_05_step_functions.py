@@ -1,7 +1,8 @@
 """Module 05: the order workflow as a Step Functions state machine, with compensation and no oversell.
 
 Everything here goes through the shop's APIs (POST /orders, GET /orders/{orderId},
-GET /inventory/{sku}, GET /products) and AWS APIs: CloudFormation for the stacks, Step Functions
+GET /inventory/{sku}, GET /products), with a bearer token as from module 04 (workshop/deploy/tokens.py),
+and AWS APIs: CloudFormation for the stacks, Step Functions
 for the workflow's definition and history, DynamoDB to seed the stock, IAM and Lambda to look for
 an orchestrator.
 """
@@ -13,11 +14,14 @@ import json
 import threading
 import time
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from checks.support import api_for_route, api_urls, expect, fail
+from workshop.deploy import tokens
 
 TERMINAL = {"FULFILLED", "PAYMENT_FAILED", "OUT_OF_STOCK"}
 ORDER_TIMEOUT = 90  # seconds for one order to reach a final status (cold starts included)
@@ -33,6 +37,7 @@ class Shop:
 
     def __init__(self, aws, stacks, http):
         self.aws, self.stacks, self.http = aws, stacks, http
+        self.secret = tokens.shop_secret(aws, stacks)
         apigateway = aws("apigateway")
         routes = {}
         for name, (method, path) in {"orders": ("POST", "/orders"), "order": ("GET", "/orders/{orderId}"),
@@ -57,6 +62,10 @@ class Shop:
         self.inventory_table = tables[0]
         self.inventory_key = self._hash_key(self.inventory_table)
 
+    def auth(self) -> dict[str, str]:
+        """A fresh valid token for every call (module 04 on); none if no function holds the secret."""
+        return {"Authorization": f"Bearer {tokens.mint(self.secret, subject='checkpoint-05')}"} if self.secret else {}
+
     def _hash_key(self, table: str) -> str:
         schema = self.dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
         return next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
@@ -68,7 +77,7 @@ class Shop:
             return {}
 
     def skus(self) -> list[str]:
-        response = self.http.get(self.products_url + "products")
+        response = self.http.get(self.products_url + "products", headers=self.auth())
         expect(response.status_code == 200, f"GET /products answered {response.status_code}", "keep the catalogue serving")
         skus = [p["sku"] for p in response.json().get("products", [])]
         expect(skus, "GET /products lists no product", "seed the catalogue")
@@ -84,40 +93,121 @@ class Shop:
         return int(item["stock"]["N"]) if "stock" in item else None
 
     def stock(self, sku: str) -> tuple[int, int]:
-        response = self.http.get(f"{self.inventory_url}inventory/{sku}")
+        response = self.http.get(f"{self.inventory_url}inventory/{sku}", headers=self.auth())
         expect(response.status_code == 200, f"GET /inventory/{sku} answered {response.status_code}: {response.text[:120]}",
                "keep GET /inventory/{sku} answering {\"sku\",\"stock\",\"reserved\"}")
         body = response.json()
         return int(body["stock"]), int(body["reserved"])
 
     def place(self, sku: str, quantity: int, token: str) -> str:
-        response = self.http.post(self.orders_url + "orders",
+        response = self.http.post(self.orders_url + "orders", headers=self.auth(),
                                   json={"items": [{"sku": sku, "quantity": quantity}], "paymentToken": token})
         expect(response.status_code == 202, f"POST /orders answered {response.status_code}: {response.text[:160]}",
                'answer 202 {"orderId"} once the order is accepted')
         order_id = response.json().get("orderId") if response.headers.get("content-type", "").startswith("application/json") else None
         expect(isinstance(order_id, str) and order_id, f"POST /orders answered {response.text[:120]}",
                'answer 202 with {"orderId": "..."}')
-        return order_id
+        return str(order_id)
 
     def status(self, order_id: str) -> str | None:
-        response = self.http.get(f"{self.order_url}orders/{order_id}")
+        response = self.http.get(f"{self.order_url}orders/{order_id}", headers=self.auth())
         if response.status_code == 404:
             return None  # not recorded yet: the workflow runs after the 202
         expect(response.status_code == 200, f"GET /orders/{order_id} answered {response.status_code}: {response.text[:120]}",
                'answer 200 {"orderId","status"}')
         return response.json().get("status")
 
-    def wait(self, order_id: str, timeout: float = ORDER_TIMEOUT) -> str:
+    def wait(self, order_id: str, timeout: float = ORDER_TIMEOUT) -> str | None:
+        return self.wait_all([order_id], timeout)[order_id]
+
+    def wait_all(self, order_ids: list[str], timeout: float) -> dict[str, str | None]:
+        """Each order's final status. The wait ends as soon as the outcome is known: every order
+        final, or the execution of each order still open ended more than GRACE seconds ago (its
+        status can no longer change), or the timeout. A stuck order then fails with what its
+        execution saw."""
+        executions = Executions(self.aws, self.stacks)
         deadline = time.monotonic() + timeout
-        status = None
-        while time.monotonic() < deadline:
-            status = self.status(order_id)
-            if status in TERMINAL:
-                return status
+        statuses: dict[str, str | None] = dict.fromkeys(order_ids)
+        while True:
+            for order_id in order_ids:
+                if statuses[order_id] not in TERMINAL:
+                    statuses[order_id] = self.status(order_id)
+            open_orders = [o for o in order_ids if statuses[o] not in TERMINAL]
+            if not open_orders:
+                return statuses
+            ended = executions.ended(open_orders)
+            settled = [o for o in open_orders if o in ended and time.monotonic() - ended[o].seen >= GRACE]
+            if len(settled) == len(open_orders) or time.monotonic() > deadline:
+                break
             time.sleep(0.3)
-        fail(f"order {order_id} was still {status or 'unknown (404)'} after {timeout} s",
+        stuck = sorted(open_orders)
+        if len(order_ids) > 1:
+            return statuses  # the caller reports the counts
+        order_id = stuck[0]
+        end = ended.get(order_id)
+        if end:
+            fail(f"order {order_id} stayed {statuses[order_id] or 'unknown (404)'} after its execution ended "
+                 f"{end.status}{end.reason}",
+                 "every path of the workflow must record a final status (FULFILLED, PAYMENT_FAILED or "
+                 "OUT_OF_STOCK) before it ends: a Catch on each task that can fail, leading to a status update")
+        fail(f"order {order_id} was still {statuses[order_id] or 'unknown (404)'} after {timeout} s",
              "every order must end FULFILLED, PAYMENT_FAILED or OUT_OF_STOCK; read the workflow's execution history")
+        return statuses
+
+
+GRACE = 5  # seconds an order's status may take to show after its execution ended
+LOOK_EVERY = 2  # seconds between two listings of the executions
+
+
+@dataclass
+class Ended:
+    status: str  # SUCCEEDED, FAILED, ABORTED or TIMED_OUT
+    reason: str  # ": error (cause)" for a failed execution, else ""
+    seen: float  # time.monotonic() when the checks first saw it ended
+
+
+class Executions:
+    """Which orders' executions have ended, read from Step Functions (no state machine: none)."""
+
+    def __init__(self, aws, stacks):
+        self.sfn = aws("stepfunctions")
+        self.machines = [r["physicalId"] for info in stacks.values() for r in info.resources
+                         if r["type"] == "AWS::StepFunctions::StateMachine"]
+        self.inputs: dict[str, str] = {}  # execution ARN -> its input, read once
+        self.seen: dict[str, Ended] = {}
+        self.next_look = 0.0
+
+    def ended(self, order_ids: list[str]) -> dict[str, Ended]:
+        if not self.machines or time.monotonic() < self.next_look:
+            return {o: self.seen[o] for o in order_ids if o in self.seen}
+        self.next_look = time.monotonic() + LOOK_EVERY  # ListExecutions is throttled on AWS: look now and then
+        wanted = set(order_ids) - set(self.seen)
+        for machine in self.machines:
+            for page in self.sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
+                for execution in page["executions"]:
+                    if execution["status"] == "RUNNING" or not wanted:
+                        continue
+                    order_id = self._order_of(execution, wanted)
+                    if order_id:
+                        wanted.discard(order_id)
+                        self.seen[order_id] = Ended(execution["status"], self._reason(execution), time.monotonic())
+        return {o: self.seen[o] for o in order_ids if o in self.seen}
+
+    def _order_of(self, execution: dict, wanted: set[str]) -> str | None:
+        """The order an execution ran: named after it, or carrying its id in the input."""
+        if execution["name"] in wanted:
+            return execution["name"]
+        arn = execution["executionArn"]
+        if arn not in self.inputs:
+            self.inputs[arn] = self.sfn.describe_execution(executionArn=arn).get("input") or ""
+        return next((o for o in sorted(wanted) if o in self.inputs[arn]), None)
+
+    def _reason(self, execution: dict) -> str:
+        if execution["status"] == "SUCCEEDED":
+            return ""
+        described = self.sfn.describe_execution(executionArn=execution["executionArn"])
+        error, cause = described.get("error"), (described.get("cause") or "")[:160]
+        return f": {error}" + (f" ({cause})" if cause else "") if error else ""
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +350,7 @@ def lambda_event(event: dict[str, Any]) -> str | None:
     if kind.startswith("LambdaFunction"):
         return kind.removeprefix("LambdaFunction")
     if kind.startswith("Task") and kind[4:] in ("Scheduled", "Failed", "TimedOut", "Succeeded"):
-        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details: dict = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
         return kind[4:] if details.get("resourceType") == "lambda" else None
     return None
 
@@ -313,10 +403,11 @@ def test_the_workflow_is_a_state_machine_of_integrations_with_one_lambda_task(aw
 def test_a_paid_order_is_fulfilled_and_its_stock_spent(shop, skus):
     """tok_ok: FULFILLED, the stock down by the quantity, nothing left reserved."""
     sku = skus[0]
-    bad = shop.http.post(shop.orders_url + "orders", json={"items": [{"sku": sku, "quantity": 0}], "paymentToken": "tok_ok"})
+    bad = shop.http.post(shop.orders_url + "orders", headers=shop.auth(),
+                         json={"items": [{"sku": sku, "quantity": 0}], "paymentToken": "tok_ok"})
     expect(bad.status_code == 400 and "message" in bad.text, f"an order of quantity 0 answered {bad.status_code}",
            'answer 400 {"message": ...} when a quantity is not an integer from 1 to 99')
-    missing = shop.http.get(f"{shop.order_url}orders/no-such-order")
+    missing = shop.http.get(f"{shop.order_url}orders/no-such-order", headers=shop.auth())
     expect(missing.status_code == 404, f"GET /orders/no-such-order answered {missing.status_code}", "answer 404 for an unknown order")
     shop.seed(sku, 20)
     order_id = shop.place(sku, 3, "tok_ok")
@@ -420,19 +511,14 @@ def test_twenty_orders_racing_for_ten_units_never_oversell(shop, skus):
         expect(not errors and all(ids), f"{len(errors)} of the 20 orders were not accepted: {errors[0] if errors else ''}",
                "POST /orders must accept every valid order, even 20 at once")
         expect(len(set(ids)) == 20, f"the 20 orders got {len(set(ids))} distinct ids", "give every order its own id")
-        deadline = time.monotonic() + RACE_TIMEOUT
-        statuses: dict[str, str | None] = {order_id: None for order_id in ids}
-        while time.monotonic() < deadline and not all(s in TERMINAL for s in statuses.values()):
-            for order_id, status in statuses.items():
-                if status not in TERMINAL:
-                    statuses[order_id] = shop.status(order_id)
-            time.sleep(0.5)
+        statuses = shop.wait_all(ids, RACE_TIMEOUT)
     finally:
         done.set()
         watcher.join(timeout=5)
     counts = Counter(s or "unknown" for s in statuses.values())
     stuck = sum(n for s, n in counts.items() if s not in TERMINAL)
-    expect(not stuck, f"{stuck} of the 20 orders had no final status after {RACE_TIMEOUT} s: {dict(counts)}",
+    expect(not stuck, f"{stuck} of the 20 orders had no final status when their executions had ended "
+           f"(or after {RACE_TIMEOUT} s): {dict(sorted(counts.items()))}",
            "no order may be lost: each ends FULFILLED, PAYMENT_FAILED or OUT_OF_STOCK")
     stock, reserved = shop.stock(sku)
     expect(lowest[0] >= 0 and stock >= 0, f"the stock of {sku} went down to {min(lowest[0], stock)}",
