@@ -6,8 +6,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-# The function's code lives in src/ (the CodeUri), as Lambda sees it.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+# Each function's code lives in its own folder (its CodeUri), as Lambda sees it.
+SERVICE = Path(__file__).resolve().parent.parent
+for folder in ("add_to_cart", "remove_from_cart", "get_cart"):
+    sys.path.insert(0, str(SERVICE / folder))
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +43,21 @@ def table(aws):
 
 
 @pytest.fixture
-def cart(table):
-    import cart
+def add_to_cart(table):
+    import add_to_cart
 
-    return cart
+    return add_to_cart
+
+
+@pytest.fixture
+def remove_from_cart(table):
+    import remove_from_cart
+
+    return remove_from_cart
+
+
+@pytest.fixture
+def get_cart(table):
+    import get_cart
+
+    return get_cart

@@ -1,10 +1,12 @@
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 
 # manage-cart's code lives in manage_cart/ (its CodeUri), as Lambda sees it.
@@ -43,40 +45,103 @@ def table(aws):
 
 
 @pytest.fixture
-def app(table):
-    import app
+def manage_cart(table):
+    import cart_api
 
-    return app
-
-
-def api_event(method, path, body=None, path_parameters=None):
-    """An API Gateway REST proxy event (payload format 1.0), as Lambda receives it."""
-    headers = {"Content-Type": "application/json", "Host": "local.test"}
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": path_parameters,
-        "stageVariables": None,
-        "requestContext": {"resourcePath": path, "httpMethod": method, "stage": "Prod",
-                           "path": f"/Prod{path}", "requestId": "test", "identity": {"sourceIp": "127.0.0.1"}},
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    return cart_api
 
 
 @pytest.fixture
-def call():
-    """call(app_or_module_handler, METHOD, path, body=None, path_parameters=None) -> (status, json)."""
+def cart_store(table):
+    import cart_store
 
-    def invoke(handler, method, path, body=None, path_parameters=None):
-        response = handler(api_event(method, path, body, path_parameters), None)
-        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
-        assert headers["content-type"].startswith("application/json")
-        return response["statusCode"], json.loads(response["body"])
+    return cart_store
 
-    return invoke
+
+@pytest.fixture
+def get_cart(table):
+    """GET /cart/{cartId} as API Gateway serves it now: no function, the integration's templates."""
+    return DirectGetCart(get_cart_integration())
+
+
+# -- the GET integration's mapping templates, rendered as API Gateway renders them ----------------
+
+class CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Sub, !Ref, !GetAtt...)."""
+
+
+def _intrinsic(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def get_cart_integration():
+    """The x-amazon-apigateway-integration of GET /cart/{cartId} in template.yaml."""
+    resources = yaml.load((SERVICE / "template.yaml").read_text(), Loader=CfnLoader)["Resources"]
+    for resource in resources.values():
+        paths = resource.get("Properties", {}).get("DefinitionBody", {}).get("paths", {})
+        if "/cart/{cartId}" in paths:
+            return paths["/cart/{cartId}"]["get"]["x-amazon-apigateway-integration"]
+    raise AssertionError("no API in template.yaml defines GET /cart/{cartId}")
+
+
+class Input:
+    """$input, for the JSONPath forms these templates use ($ and $.a.b)."""
+
+    def __init__(self, body, params):
+        self._body, self._params = body, params
+
+    def params(self, name):
+        return self._params.get(name, "")
+
+    def path(self, path):
+        value = json.loads(self._body or "{}")
+        for key in filter(None, path.lstrip("$").split(".")):
+            value = value.get(key) if isinstance(value, dict) else None
+        return "" if value is None else value
+
+
+class Util:
+    """$util.escapeJavaScript, as Java's StringEscapeUtils does it."""
+
+    ESCAPES = {"\\": "\\\\", '"': '\\"', "'": "\\'", "/": "\\/", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+    def escapeJavaScript(self, text):  # noqa: N802 - the name templates call
+        return "".join(self.ESCAPES.get(c, c if 32 <= ord(c) < 127 else f"\\u{ord(c):04X}") for c in str(text))
+
+
+def render(template, body, cart_id):
+    """(status, text) of a rendered template; status is $context.responseOverride.status or 200."""
+    import airspeed
+
+    context = {"responseOverride": {"status": None, "header": {}}}
+    text = airspeed.Template(template).merge(
+        {"input": Input(body, {"cartId": cart_id}), "util": Util(), "context": context})
+    return context["responseOverride"]["status"] or 200, text
+
+
+class DirectGetCart:
+    """Request template, a real GetItem (on moto), response template: the integration end to end."""
+
+    def __init__(self, integration):
+        self.integration = integration
+
+    def handler(self, event, context):
+        cart_id = event["pathParameters"]["cartId"]
+        request_template = self.integration["requestTemplates"]["application/json"]["Fn::Sub"]
+        request_template = re.sub(r"\$\{CartTable\}", os.environ["CART_TABLE"], request_template)
+        _, request = render(request_template, "", cart_id)
+        answer = boto3.client("dynamodb").get_item(**json.loads(request))
+        answer.pop("ResponseMetadata")
+        template = self.integration["responses"]["default"]["responseTemplates"]["application/json"]
+        status, text = render(template, json.dumps(answer), cart_id)
+        return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(json.loads(text))}

@@ -1,4 +1,3 @@
-import json
 import os
 import sys
 from pathlib import Path
@@ -9,8 +8,8 @@ from moto import mock_aws
 
 # Each function's code lives in its own folder (its CodeUri), as Lambda sees it.
 SERVICE = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(SERVICE / "manage_cart"))
-sys.path.insert(0, str(SERVICE / "get_cart"))
+for folder in ("manage_cart", "get_cart"):
+    sys.path.insert(0, str(SERVICE / folder))
 
 
 @pytest.fixture(scope="session")
@@ -44,40 +43,21 @@ def table(aws):
 
 
 @pytest.fixture
-def app(table):
-    import app
+def manage_cart(table):
+    import cart_api
 
-    return app
-
-
-def api_event(method, path, body=None, path_parameters=None):
-    """An API Gateway REST proxy event (payload format 1.0), as Lambda receives it."""
-    headers = {"Content-Type": "application/json", "Host": "local.test"}
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": path_parameters,
-        "stageVariables": None,
-        "requestContext": {"resourcePath": path, "httpMethod": method, "stage": "Prod",
-                           "path": f"/Prod{path}", "requestId": "test", "identity": {"sourceIp": "127.0.0.1"}},
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    return cart_api
 
 
 @pytest.fixture
-def call():
-    """call(app_or_module_handler, METHOD, path, body=None, path_parameters=None) -> (status, json)."""
+def cart_store(table):
+    import cart_store
 
-    def invoke(handler, method, path, body=None, path_parameters=None):
-        response = handler(api_event(method, path, body, path_parameters), None)
-        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
-        assert headers["content-type"].startswith("application/json")
-        return response["statusCode"], json.loads(response["body"])
+    return cart_store
 
-    return invoke
+
+@pytest.fixture
+def get_cart(table):
+    import get_cart
+
+    return get_cart

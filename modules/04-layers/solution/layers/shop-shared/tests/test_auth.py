@@ -3,7 +3,7 @@ import json
 
 import pytest
 from shop_shared import auth
-from shop_shared.errors import Unauthorized
+from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError as Unauthorized
 
 SECRET = "s3cret"
 NOW = 1_800_000_000
@@ -62,29 +62,49 @@ def test_a_token_without_expiry_is_refused():
 
 
 def test_the_bearer_header_is_found_in_any_case():
-    assert auth.bearer_token({"headers": {"authorization": "Bearer abc"}}) == "abc"
-    assert auth.bearer_token({"headers": {"AUTHORIZATION": "bearer  abc "}}) == "abc"
-    assert auth.bearer_token({"headers": None}) is None
+    assert auth.bearer_token({"authorization": "Bearer abc"}) == "abc"
+    assert auth.bearer_token({"AUTHORIZATION": "bearer  abc "}) == "abc"
+    assert auth.bearer_token(None) is None
     with pytest.raises(Unauthorized):
-        auth.bearer_token({"headers": {"Authorization": "Basic abc"}})
+        auth.bearer_token({"Authorization": "Basic abc"})
 
 
-def test_require_and_optional_token(monkeypatch):
+def resolver_with(middleware):
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+    app = APIGatewayRestResolver()
+    app.use(middlewares=[middleware])
+
+    @app.get("/who")
+    def who():
+        return {"claims": app.context.get("claims")}
+
+    return app
+
+
+def call(app, headers):
+    event = {"resource": "/who", "path": "/who", "httpMethod": "GET", "headers": headers,
+             "multiValueHeaders": {}, "requestContext": {"requestId": "r", "stage": "Prod"}, "body": None}
+    response = app.resolve(event, None)
+    return int(response["statusCode"]), json.loads(response["body"])
+
+
+def test_the_middlewares_for_the_event_handler(monkeypatch):
     monkeypatch.setenv(auth.SECRET_ENV, SECRET)
-    good = {"headers": {"Authorization": f"Bearer {auth.issue_token('alice', SECRET)}"}}
-    expired = {"headers": {"Authorization": f"Bearer {auth.issue_token('alice', SECRET, -1)}"}}
-    assert auth.require_token(good)["sub"] == "alice"
-    assert auth.optional_token({"headers": {}}) is None
-    assert auth.optional_token(good)["sub"] == "alice"
-    for call, event in ((auth.require_token, {"headers": {}}), (auth.require_token, expired), (auth.optional_token, expired)):
-        with pytest.raises(Unauthorized):
-            call(event)
+    good = {"Authorization": f"Bearer {auth.issue_token('alice', SECRET)}"}
+    expired = {"Authorization": f"Bearer {auth.issue_token('alice', SECRET, -1)}"}
+    required, optional = resolver_with(auth.require_token), resolver_with(auth.check_token_if_sent)
+    assert call(required, good)[1]["claims"]["sub"] == "alice"
+    assert call(optional, {}) == (200, {"claims": None})
+    for app, headers in ((required, {}), (required, expired), (optional, expired)):
+        status, body = call(app, headers)
+        assert status == 401 and body["message"]
 
 
 def test_a_missing_secret_is_a_configuration_error(monkeypatch):
     monkeypatch.delenv(auth.SECRET_ENV, raising=False)
     with pytest.raises(RuntimeError, match=auth.SECRET_ENV):
-        auth.require_token({"headers": {"Authorization": "Bearer x.y.z"}})
+        auth.claims_of({"Authorization": "Bearer x.y.z"})
 
 
 def test_the_command_line_mints_a_token(capsys):

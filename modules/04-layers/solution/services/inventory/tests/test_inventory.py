@@ -1,17 +1,12 @@
-import json
-
 import pytest
 from conftest import SECRET
 from shop_shared.auth import issue_token
 
 
 @pytest.fixture
-def call(inventory, context, token):
+def call(get, token):
     def call(sku, auth=token):
-        headers = {"Authorization": f"Bearer {auth}"} if auth is not None else {}
-        response = inventory.get_stock({"pathParameters": {"sku": sku}, "headers": headers}, context)
-        assert response["headers"]["Content-Type"] == "application/json"
-        return response["statusCode"], json.loads(response["body"])
+        return get(sku, token=auth)
 
     return call
 

@@ -11,6 +11,7 @@ import uuid
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from shop_shared import db
 
 
@@ -34,7 +35,7 @@ TABLE = db.table("PAYMENTS_TABLE")
 @logger.inject_lambda_context(correlation_id_path="orderId")
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def process_payment(event, context):
+def process_payment(event: dict, context: LambdaContext) -> dict:
     order_id, amount, token = _parse(event)
     if token == "tok_flaky" and _first_attempt(order_id):
         logger.warning("transient provider failure", extra={"order_id": order_id})

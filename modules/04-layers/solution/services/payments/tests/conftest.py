@@ -1,6 +1,5 @@
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -34,17 +33,17 @@ def aws():
         yield boto3.client("dynamodb")
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "payments-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:payments-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-
 @pytest.fixture
 def context():
-    return LambdaContext()
+    """The Lambda context Powertools' Logger reads (name, memory, ARN, request id)."""
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    context = LambdaContext()
+    context._function_name = "payments-test"
+    context._memory_limit_in_mb = 256
+    context._invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:payments-test"
+    context._aws_request_id = "00000000-0000-0000-0000-000000000000"
+    return context
 
 
 @pytest.fixture

@@ -1,14 +1,15 @@
-"""Products service: the catalogue behind GET /products.
+"""Products service: the catalogue behind GET /products and GET /products/{sku}.
 
-Browsing needs no token, but a token that is sent must be valid: an expired or forged one
-is refused here as in every service.
+One function serves both routes with Powertools' event handler. Browsing needs no token, but a
+token that is sent must be valid: an expired or forged one is refused here as in every service.
 """
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from shop_shared import auth, db
-from shop_shared.errors import NotFound, api_handler, path_param
 
 # The catalogue this shop sells; prices are integer cents.
 CATALOGUE = [
@@ -20,21 +21,18 @@ CATALOGUE = [
     {"sku": "eventbridge-socks", "name": "EventBridge socks", "price": 1200},
 ]
 
-logger = Logger()
+logger = Logger()  # service name and level: the POWERTOOLS_* variables of the template
 tracer = Tracer()
-metrics = Metrics()
+metrics = Metrics()  # namespace: POWERTOOLS_METRICS_NAMESPACE
+app = APIGatewayRestResolver()
+app.use(middlewares=[auth.check_token_if_sent])
 TABLE = db.table("PRODUCTS_TABLE")
-# shop_shared logs (a refused request, for one) in this logger's JSON, with its context keys.
-copy_config_to_registered_loggers(source_logger=logger, include={"shop_shared"})
 _seeded = False  # checked once per execution environment, not on every call
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-@api_handler
-def list_products(event, context):
-    auth.optional_token(event)
+@app.get("/products")
+@tracer.capture_method
+def list_products():
     _ensure_seeded()
     items, kwargs = [], {}
     while True:
@@ -43,29 +41,28 @@ def list_products(event, context):
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    products = sorted((_product(item) for item in items), key=lambda p: p["sku"])
-    logger.info("catalogue listed", extra={"products": len(products)})
     metrics.add_metric(name="CatalogueListed", unit=MetricUnit.Count, value=1)
-    return 200, {"products": products}
+    return {"products": sorted((_product(item) for item in items), key=lambda p: p["sku"])}
+
+
+@app.get("/products/<sku>")
+@tracer.capture_method
+def get_product(sku: str):
+    _ensure_seeded()
+    item = TABLE.get_item(Key={"sku": sku}).get("Item")
+    if item is None:
+        raise NotFoundError(f"product {sku} not found")
+    metrics.add_metric(name="ProductViewed", unit=MetricUnit.Count, value=1)
+    return _product(item)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-@api_handler
-def get_product(event, context):
-    auth.optional_token(event)
-    sku = path_param(event, "sku")
-    _ensure_seeded()
-    item = TABLE.get_item(Key={"sku": sku}).get("Item")
-    if item is None:
-        raise NotFound(f"product {sku} not found")
-    logger.info("product read", extra={"sku": sku})
-    metrics.add_metric(name="ProductViewed", unit=MetricUnit.Count, value=1)
-    return 200, _product(item)
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
 
 
-@tracer.capture_method
 def _ensure_seeded():
     # No custom resources in this module, so the table is filled on first read.
     # Putting the same items twice is harmless, so concurrent first reads are fine.

@@ -1,6 +1,5 @@
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -36,17 +35,47 @@ def aws():
         yield boto3.client("dynamodb")
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "products-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:products-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+@pytest.fixture
+def context():
+    """The Lambda context Powertools' Logger reads (name, memory, ARN, request id)."""
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    context = LambdaContext()
+    context._function_name = "products-test"
+    context._memory_limit_in_mb = 256
+    context._invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:products-test"
+    context._aws_request_id = "00000000-0000-0000-0000-000000000000"
+    return context
+
+
+def api_event(method, path, resource, path_parameters=None, token=None):
+    """An API Gateway REST proxy event (payload format 1.0), as Lambda receives it."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return {
+        "resource": resource, "path": path, "httpMethod": method, "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters, "stageVariables": None, "body": None, "isBase64Encoded": False,
+        "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "Prod",
+                           "path": f"/Prod{path}", "requestId": "test-request"},
+    }
 
 
 @pytest.fixture
-def context():
-    return LambdaContext()
+def get(products, context):
+    """get(path, token=None) -> (status, json) through the function's handler."""
+    import json
+
+    def call(path, token=None):
+        sku = path.split("/")[2] if path.count("/") == 2 else None
+        resource = "/products/{sku}" if sku else "/products"
+        event = api_event("GET", path, resource, {"sku": sku} if sku else None, token)
+        response = products.handler(event, context)
+        headers = {k.lower(): v for k, v in (response.get("multiValueHeaders") or {}).items()}
+        assert headers["content-type"] == ["application/json"]
+        return int(response["statusCode"]), json.loads(response["body"])
+
+    return call
 
 
 @pytest.fixture

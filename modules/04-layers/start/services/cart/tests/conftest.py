@@ -1,15 +1,17 @@
+import json
 import os
+import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 
+# manage-cart's code lives in manage_cart/ (its CodeUri), as Lambda sees it.
 SERVICE = Path(__file__).resolve().parent.parent
-# The function's code lives in src/ (the CodeUri), as Lambda sees it.
-sys.path.insert(0, str(SERVICE / "src"))
+sys.path.insert(0, str(SERVICE / "manage_cart"))
 
 SECRET = "unit-test-secret"
 
@@ -31,19 +33,6 @@ def aws():
         yield boto3.client("dynamodb")
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "cart-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:cart-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-
-@pytest.fixture
-def context():
-    return LambdaContext()
-
-
 @pytest.fixture
 def table(aws):
     # Every test starts from an empty table.
@@ -59,16 +48,103 @@ def table(aws):
 
 
 @pytest.fixture
-def token():
-    """A valid bearer token, minted as a client of the shop would get one."""
-    from auth import issue_token
+def manage_cart(table):
+    import cart_api
 
-    return issue_token("tester", SECRET)
+    return cart_api
 
 
 @pytest.fixture
-def cart(table):
-    import cart
+def cart_store(table):
+    import cart_store
 
-    return cart
+    return cart_store
 
+
+@pytest.fixture
+def get_cart(table):
+    """GET /cart/{cartId} as API Gateway serves it now: no function, the integration's templates."""
+    return DirectGetCart(get_cart_integration())
+
+
+# -- the GET integration's mapping templates, rendered as API Gateway renders them ----------------
+
+class CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Sub, !Ref, !GetAtt...)."""
+
+
+def _intrinsic(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def get_cart_integration():
+    """The x-amazon-apigateway-integration of GET /cart/{cartId} in template.yaml."""
+    resources = yaml.load((SERVICE / "template.yaml").read_text(), Loader=CfnLoader)["Resources"]
+    for resource in resources.values():
+        paths = resource.get("Properties", {}).get("DefinitionBody", {}).get("paths", {})
+        if "/cart/{cartId}" in paths:
+            return paths["/cart/{cartId}"]["get"]["x-amazon-apigateway-integration"]
+    raise AssertionError("no API in template.yaml defines GET /cart/{cartId}")
+
+
+class Input:
+    """$input, for the JSONPath forms these templates use ($ and $.a.b)."""
+
+    def __init__(self, body, params):
+        self._body, self._params = body, params
+
+    def params(self, name):
+        return self._params.get(name, "")
+
+    def path(self, path):
+        value = json.loads(self._body or "{}")
+        for key in filter(None, path.lstrip("$").split(".")):
+            value = value.get(key) if isinstance(value, dict) else None
+        return "" if value is None else value
+
+
+class Util:
+    """$util.escapeJavaScript, as Java's StringEscapeUtils does it."""
+
+    ESCAPES = {"\\": "\\\\", '"': '\\"', "'": "\\'", "/": "\\/", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+    def escapeJavaScript(self, text):  # noqa: N802 - the name templates call
+        return "".join(self.ESCAPES.get(c, c if 32 <= ord(c) < 127 else f"\\u{ord(c):04X}") for c in str(text))
+
+
+def render(template, body, cart_id):
+    """(status, text) of a rendered template; status is $context.responseOverride.status or 200."""
+    import airspeed
+
+    context = {"responseOverride": {"status": None, "header": {}}}
+    text = airspeed.Template(template).merge(
+        {"input": Input(body, {"cartId": cart_id}), "util": Util(), "context": context})
+    return context["responseOverride"]["status"] or 200, text
+
+
+class DirectGetCart:
+    """Request template, a real GetItem (on moto), response template: the integration end to end."""
+
+    def __init__(self, integration):
+        self.integration = integration
+
+    def handler(self, event, context):
+        cart_id = event["pathParameters"]["cartId"]
+        request_template = self.integration["requestTemplates"]["application/json"]["Fn::Sub"]
+        request_template = re.sub(r"\$\{CartTable\}", os.environ["CART_TABLE"], request_template)
+        _, request = render(request_template, "", cart_id)
+        answer = boto3.client("dynamodb").get_item(**json.loads(request))
+        answer.pop("ResponseMetadata")
+        template = self.integration["responses"]["default"]["responseTemplates"]["application/json"]
+        status, text = render(template, json.dumps(answer), cart_id)
+        return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(json.loads(text))}

@@ -1,11 +1,13 @@
-"""Inventory service: stock levels per SKU behind GET /inventory/{sku}."""
-import json
-import os
+"""Inventory service: stock levels per SKU behind GET /inventory/{sku}. Needs a valid token."""
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from shop_shared import auth, db
 
-import boto3
-
-# Inventory keeps its own list of the SKUs it stocks. It repeats the products
-# catalogue on purpose: sharing one module would couple the two services again.
+# Inventory keeps its own list of the SKUs it stocks (module 01: no coupling to products).
 STOCKED_SKUS = {
     "lambda-tee",
     "dynamodb-mug",
@@ -16,36 +18,41 @@ STOCKED_SKUS = {
 }
 INITIAL_STOCK = 100
 
-TABLE = boto3.resource("dynamodb").Table(os.environ["INVENTORY_TABLE"])
-ConditionFailed = TABLE.meta.client.exceptions.ConditionalCheckFailedException
+logger = Logger()  # service name and level: the POWERTOOLS_* variables of the template
+tracer = Tracer()
+metrics = Metrics()  # namespace: POWERTOOLS_METRICS_NAMESPACE
+app = APIGatewayRestResolver()
+app.use(middlewares=[auth.require_token])  # the one token check, from the shared layer
+TABLE = db.table("INVENTORY_TABLE")
 
 
-def get_stock(event, context):
-    sku = (event.get("pathParameters") or {}).get("sku", "")
-    item = TABLE.get_item(Key={"sku": sku}, ConsistentRead=True).get("Item") if sku else None
+@app.get("/inventory/<sku>")
+@tracer.capture_method
+def get_stock(sku: str):
+    item = TABLE.get_item(Key={"sku": sku}, ConsistentRead=True).get("Item")
     if item is None:
         if sku not in STOCKED_SKUS:
-            return _response(404, {"message": f"no stock record for {sku}"})
+            raise NotFoundError(f"no stock record for {sku}")
         item = _seed(sku)
-    return _response(
-        200, {"sku": item["sku"], "stock": int(item["stock"]), "reserved": int(item["reserved"])}
-    )
+    item = db.plain(item)
+    logger.info("stock read", extra={"sku": sku, "stock": item["stock"], "reserved": item["reserved"],
+                                     "user": app.context["claims"]["sub"]})
+    metrics.add_metric(name="StockLookups", unit=MetricUnit.Count, value=1)
+    return {"sku": item["sku"], "stock": item["stock"], "reserved": item["reserved"]}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
 
 
 def _seed(sku):
     # Stock is seeded on first read. The condition keeps a concurrent first read
     # (or a reservation made meanwhile) from being overwritten.
     item = {"sku": sku, "stock": INITIAL_STOCK, "reserved": 0}
-    try:
-        TABLE.put_item(Item=item, ConditionExpression="attribute_not_exists(sku)")
-    except ConditionFailed:
-        item = TABLE.get_item(Key={"sku": sku}, ConsistentRead=True)["Item"]
-    return item
-
-
-def _response(status, body):
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(body),
-    }
+    if db.put_new(TABLE, item, "sku"):
+        logger.info("stock seeded", extra={"sku": sku, "stock": INITIAL_STOCK})
+        return item
+    return TABLE.get_item(Key={"sku": sku}, ConsistentRead=True)["Item"]

@@ -1,8 +1,15 @@
-"""Products service: the read-only catalogue behind GET /products."""
-import json
-import os
+"""Products service: the catalogue behind GET /products and GET /products/{sku}.
 
-import boto3
+One function serves both routes with Powertools' event handler. Browsing needs no token, but a
+token that is sent must be valid: an expired or forged one is refused here as in every service.
+"""
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from shop_shared import auth, db
 
 # The catalogue this shop sells; prices are integer cents.
 CATALOGUE = [
@@ -14,11 +21,18 @@ CATALOGUE = [
     {"sku": "eventbridge-socks", "name": "EventBridge socks", "price": 1200},
 ]
 
-TABLE = boto3.resource("dynamodb").Table(os.environ["PRODUCTS_TABLE"])
+logger = Logger()  # service name and level: the POWERTOOLS_* variables of the template
+tracer = Tracer()
+metrics = Metrics()  # namespace: POWERTOOLS_METRICS_NAMESPACE
+app = APIGatewayRestResolver()
+app.use(middlewares=[auth.check_token_if_sent])
+TABLE = db.table("PRODUCTS_TABLE")
 _seeded = False  # checked once per execution environment, not on every call
 
 
-def list_products(event, context):
+@app.get("/products")
+@tracer.capture_method
+def list_products():
     _ensure_seeded()
     items, kwargs = [], {}
     while True:
@@ -27,17 +41,26 @@ def list_products(event, context):
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    products = sorted((_product(item) for item in items), key=lambda p: p["sku"])
-    return _response(200, {"products": products})
+    metrics.add_metric(name="CatalogueListed", unit=MetricUnit.Count, value=1)
+    return {"products": sorted((_product(item) for item in items), key=lambda p: p["sku"])}
 
 
-def get_product(event, context):
-    sku = (event.get("pathParameters") or {}).get("sku", "")
+@app.get("/products/<sku>")
+@tracer.capture_method
+def get_product(sku: str):
     _ensure_seeded()
     item = TABLE.get_item(Key={"sku": sku}).get("Item")
     if item is None:
-        return _response(404, {"message": f"product {sku} not found"})
-    return _response(200, _product(item))
+        raise NotFoundError(f"product {sku} not found")
+    metrics.add_metric(name="ProductViewed", unit=MetricUnit.Count, value=1)
+    return _product(item)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
 
 
 def _ensure_seeded():
@@ -50,17 +73,10 @@ def _ensure_seeded():
         with TABLE.batch_writer() as batch:
             for product in CATALOGUE:
                 batch.put_item(Item=product)
+        logger.info("catalogue seeded", extra={"products": len(CATALOGUE)})
     _seeded = True
 
 
 def _product(item):
-    # DynamoDB hands numbers back as Decimal, which json cannot encode.
-    return {"sku": item["sku"], "name": item["name"], "price": int(item["price"])}
-
-
-def _response(status, body):
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(body),
-    }
+    item = db.plain(item)
+    return {"sku": item["sku"], "name": item["name"], "price": item["price"]}

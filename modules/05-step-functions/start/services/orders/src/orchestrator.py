@@ -4,9 +4,16 @@ import os
 import time
 
 import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from shop_shared import db
 
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
 LAMBDA = boto3.client("lambda")
-TABLE = boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"])
+TABLE = db.table("ORDERS_TABLE")
 
 ATTEMPTS = 3
 FIRST_DELAY = 0.2  # seconds, doubled after each failed attempt
@@ -18,7 +25,10 @@ class StepFailed(Exception):
         self.error_type = error_type
 
 
-def handler(event, context):
+@logger.inject_lambda_context(correlation_id_path="orderId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict, context: LambdaContext) -> dict:
     order = {"orderId": event["orderId"], "items": event["items"], "paymentToken": event["paymentToken"]}
     call("SUBMIT_ORDER_FUNCTION", order)
     call("RESERVE_INVENTORY_FUNCTION", order)
@@ -27,9 +37,11 @@ def handler(event, context):
     except StepFailed:
         # TODO: give the reserved stock back?
         set_status(order["orderId"], "PAYMENT_FAILED")
+        metrics.add_metric(name="OrdersPaymentFailed", unit=MetricUnit.Count, value=1)
         return {"orderId": order["orderId"], "status": "PAYMENT_FAILED"}
     set_status(order["orderId"], "PAID", paymentId=payment["paymentId"])
     call("FULFIL_ORDER_FUNCTION", order)
+    metrics.add_metric(name="OrdersFulfilled", unit=MetricUnit.Count, value=1)
     return {"orderId": order["orderId"], "status": "FULFILLED"}
 
 
@@ -42,7 +54,7 @@ def call(step, payload):
         if "FunctionError" not in response:
             return result
         error = StepFailed(result.get("errorType", "Error"), result.get("errorMessage", ""))
-        print(f"{step} attempt {attempt} failed: {error}")
+        logger.warning("step failed", extra={"step": step, "attempt": attempt, "error": str(error)})
         if attempt == ATTEMPTS:
             raise error
         time.sleep(delay)

@@ -8,8 +8,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-# The functions' code lives in src/ (the CodeUri), as Lambda sees it.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+SERVICE = Path(__file__).resolve().parent.parent
+# As Lambda sees it: the functions' code (their CodeUri) first, then the shop_shared layer's
+# python/ folder (on Lambda, /opt/python). Powertools comes from the course environment here.
+sys.path.insert(0, str(SERVICE / "src"))
+sys.path.insert(1, str(SERVICE.parent.parent / "layers" / "shop-shared" / "content" / "python"))
+
+SECRET = "unit-test-secret"
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +33,10 @@ def aws():
         "RESERVE_INVENTORY_FUNCTION": "reserve-inventory",
         "PROCESS_PAYMENT_FUNCTION": "process-payment",
         "FULFIL_ORDER_FUNCTION": "fulfil-order",
+        "AUTH_TOKEN_SECRET": SECRET,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "orders",
+        "POWERTOOLS_METRICS_NAMESPACE": "ShopTest",
     })
     # One mock for the session: starting moto per test would dominate the run time.
     with mock_aws():
@@ -51,6 +60,23 @@ def tables(aws):
     return {role: resource.Table(name) for role, (name, _) in names.items()}
 
 
+def lambda_context(name="orders-test"):
+    """The Lambda context Powertools' Logger reads (name, memory, ARN, request id)."""
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    context = LambdaContext()
+    context._function_name = name
+    context._memory_limit_in_mb = 256
+    context._invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+    context._aws_request_id = "00000000-0000-0000-0000-000000000000"
+    return context
+
+
+@pytest.fixture
+def context():
+    return lambda_context()
+
+
 class FakeLambda:
     """Stands in for the Lambda client: runs a Python function per function name."""
 
@@ -64,7 +90,7 @@ class FakeLambda:
         if InvocationType == "Event":
             return {"StatusCode": 202, "Payload": io.BytesIO(b"")}
         try:
-            result = self.handlers[FunctionName](event, None)
+            result = self.handlers[FunctionName](event, lambda_context(FunctionName))
         except Exception as error:  # noqa: BLE001 - Lambda reports it as a function error
             body = {"errorType": type(error).__name__, "errorMessage": str(error)}
             return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(body).encode())}
@@ -85,3 +111,8 @@ def steps(tables):
     import steps
 
     return steps
+
+
+def pytest_configure(config):
+    # Powertools warns when a request adds no metric (a 400, say): expected here.
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish:UserWarning")

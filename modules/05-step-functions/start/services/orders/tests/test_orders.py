@@ -2,13 +2,26 @@ import json
 
 import pytest
 
-from conftest import FakeLambda
+from conftest import SECRET, FakeLambda, lambda_context
+from shop_shared.auth import issue_token
+
+
+def api(orders_api, method, path, body=None, token="valid"):
+    """The orders API's handler called with a REST proxy event; (status, json)."""
+    token = issue_token("tester", SECRET) if token == "valid" else token
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    resource = "/orders" if path == "/orders" else "/orders/{orderId}"
+    event = {"resource": resource, "path": path, "httpMethod": method, "headers": headers,
+             "multiValueHeaders": {k: [v] for k, v in headers.items()},
+             "pathParameters": None if path == "/orders" else {"orderId": path.rsplit("/", 1)[1]},
+             "requestContext": {"requestId": "test", "stage": "Prod", "resourcePath": resource},
+             "body": body if body is None or isinstance(body, str) else json.dumps(body), "isBase64Encoded": False}
+    response = orders_api.handler(event, lambda_context())
+    return int(response["statusCode"]), json.loads(response["body"])
 
 
 def post(orders_api, body):
-    response = orders_api.place_order({"body": body if isinstance(body, str) else json.dumps(body)}, None)
-    assert response["headers"]["Content-Type"] == "application/json"
-    return response["statusCode"], json.loads(response["body"])
+    return api(orders_api, "POST", "/orders", body)
 
 
 def seed(tables, sku, stock, reserved=0):
@@ -54,11 +67,19 @@ def test_bad_orders_are_400(orders_api, body):
 
 
 def test_get_order(orders_api, tables):
-    api, _ = orders_api
+    module, _ = orders_api
     tables["orders"].put_item(Item={"orderId": "o1", "status": "PAID"})
-    response = api.get_order({"pathParameters": {"orderId": "o1"}}, None)
-    assert (response["statusCode"], json.loads(response["body"])) == (200, {"orderId": "o1", "status": "PAID"})
-    assert api.get_order({"pathParameters": {"orderId": "nope"}}, None)["statusCode"] == 404
+    assert api(module, "GET", "/orders/o1") == (200, {"orderId": "o1", "status": "PAID"})
+    assert api(module, "GET", "/orders/nope")[0] == 404
+
+
+@pytest.mark.parametrize("token", [None, issue_token("tester", SECRET, -1), issue_token("tester", "other")])
+def test_orders_need_a_valid_token(orders_api, tables, token):
+    module, fake = orders_api
+    body = {"items": [{"sku": "lambda-tee", "quantity": 1}], "paymentToken": "tok_ok"}
+    assert api(module, "POST", "/orders", body, token=token)[0] == 401
+    assert api(module, "GET", "/orders/o1", token=token)[0] == 401
+    assert fake.calls == []
 
 
 # -- the steps -------------------------------------------------------------------------------
@@ -66,12 +87,12 @@ def test_get_order(orders_api, tables):
 ORDER = {"orderId": "o1", "items": [{"sku": "lambda-tee", "quantity": 3}], "paymentToken": "tok_ok"}
 
 
-def test_reserve_then_fulfil_spends_the_stock(steps, tables):
+def test_reserve_then_fulfil_spends_the_stock(steps, tables, context):
     seed(tables, "lambda-tee", 10)
-    steps.submit_order(ORDER, None)
-    steps.reserve_inventory(ORDER, None)
+    steps.submit_order(ORDER, context)
+    steps.reserve_inventory(ORDER, context)
     assert stock(tables, "lambda-tee") == (7, 3)
-    steps.fulfil_order(ORDER, None)
+    steps.fulfil_order(ORDER, context)
     assert stock(tables, "lambda-tee") == (7, 0)
     assert tables["orders"].get_item(Key={"orderId": "o1"})["Item"]["status"] == "FULFILLED"
 
@@ -92,7 +113,7 @@ def orchestrate(tables, steps, monkeypatch):
             "fulfil-order": steps.fulfil_order,
         })
         monkeypatch.setattr(orchestrator, "LAMBDA", fake)
-        return orchestrator.handler(ORDER, None), fake
+        return orchestrator.handler(ORDER, lambda_context("orchestrator")), fake
 
     return orchestrate
 

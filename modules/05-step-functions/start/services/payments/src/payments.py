@@ -13,7 +13,10 @@ Sandbox tokens stand in for a real payment provider:
 import os
 import uuid
 
-import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from shop_shared import db
 
 
 class PaymentDeclined(Exception):
@@ -24,6 +27,7 @@ class PaymentTransientError(Exception):
     """The provider failed this time: retrying may succeed."""
 
 
+MAX_CHARGE_CENTS = int(os.environ["PAYMENT_MAX_CHARGE_CENTS"])
 # Unit prices in cents. Payments keeps its own copy of the catalogue's prices, as inventory
 # keeps its own list of SKUs: reading the products table would couple the two services.
 TARIFF = {
@@ -36,22 +40,36 @@ TARIFF = {
 }
 MAX_QUANTITY = 99
 
-# Payments' own configuration, set by payments' own template. Failing fast here
-# is fine now: a misconfigured payments stack can only break payments.
-MAX_CHARGE_CENTS = int(os.environ["PAYMENT_MAX_CHARGE_CENTS"])
-TABLE = boto3.resource("dynamodb").Table(os.environ["PAYMENTS_TABLE"])
-ConditionFailed = TABLE.meta.client.exceptions.ConditionalCheckFailedException
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+TABLE = db.table("PAYMENTS_TABLE")
 
 
-def process_payment(event, context):
+# No API Gateway in front: the order id is what ties this function's logs to an order.
+@logger.inject_lambda_context(correlation_id_path="orderId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def process_payment(event: dict, context: LambdaContext) -> dict:
     order_id, amount, token = _parse(event)
     if token == "tok_flaky" and _first_attempt(order_id):
+        logger.warning("transient provider failure", extra={"order_id": order_id})
+        metrics.add_metric(name="PaymentsFailedTransiently", unit=MetricUnit.Count, value=1)
         raise PaymentTransientError(f"payment provider timed out for order {order_id}")
     if token not in ("tok_ok", "tok_flaky"):
-        raise PaymentDeclined(f"payment declined for order {order_id}")
+        raise _declined(order_id, f"payment declined for order {order_id}")
     if amount > MAX_CHARGE_CENTS:
-        raise PaymentDeclined(f"amount {amount} exceeds the limit of {MAX_CHARGE_CENTS}")
-    return {"status": "APPROVED", "paymentId": _approve(order_id, amount), "amount": amount}
+        raise _declined(order_id, f"amount {amount} exceeds the limit of {MAX_CHARGE_CENTS}")
+    payment_id = _approve(order_id, amount)
+    logger.info("payment approved", extra={"order_id": order_id, "amount": amount, "payment_id": payment_id})
+    metrics.add_metric(name="PaymentsApproved", unit=MetricUnit.Count, value=1)
+    return {"status": "APPROVED", "paymentId": payment_id, "amount": amount}
+
+
+def _declined(order_id, reason):
+    logger.info("payment declined", extra={"order_id": order_id, "reason": reason})
+    metrics.add_metric(name="PaymentsDeclined", unit=MetricUnit.Count, value=1)
+    return PaymentDeclined(reason)
 
 
 def _parse(event):
@@ -80,19 +98,14 @@ def _price(items):
     return total
 
 
+@tracer.capture_method
 def _first_attempt(order_id):
     # Only the first writer of the order's record succeeds, so exactly one
     # attempt per order sees the transient failure, even under concurrency.
-    try:
-        TABLE.put_item(
-            Item={"orderId": order_id, "status": "ATTEMPTED"},
-            ConditionExpression="attribute_not_exists(orderId)",
-        )
-        return True
-    except ConditionFailed:
-        return False
+    return db.put_new(TABLE, {"orderId": order_id, "status": "ATTEMPTED"}, "orderId")
 
 
+@tracer.capture_method
 def _approve(order_id, amount):
     # A retried approval keeps the first paymentId: charging is idempotent per order.
     item = TABLE.update_item(

@@ -4,6 +4,9 @@ A token is base64url(header) . base64url(payload) . base64url(HMAC-SHA256(secret
 the payload a JSON object with `sub` (who) and `exp` (when it expires, Unix seconds).
 The secret comes from the AUTH_TOKEN_SECRET environment variable, which every template sets.
 
+Refusals raise Powertools' UnauthorizedError: APIGatewayRestResolver answers it as a 401, and
+the cart's FastAPI app and its Lambda authorizer turn it into their own 401.
+
 Mint a token for curl:  python -m shop_shared.auth --secret <secret> [--sub alice] [--ttl 3600]
 """
 
@@ -17,7 +20,7 @@ import json
 import os
 import time
 
-from .errors import Unauthorized
+from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
 
 SECRET_ENV = "AUTH_TOKEN_SECRET"
 HEADER = {"alg": "HS256", "typ": "JWT"}
@@ -52,49 +55,58 @@ def issue_token(subject: str, secret: str, ttl_seconds: int = 3600, now: float |
 
 
 def verify_token(token: str, secret: str, now: float | None = None) -> dict:
-    """The token's claims; Unauthorized when it is malformed, forged, tampered with or expired."""
+    """The token's claims; UnauthorizedError when it is malformed, forged, tampered with or expired."""
     try:
         header_b64, payload_b64, signature = token.split(".")
         header = json.loads(_b64decode(header_b64))
         claims = json.loads(_b64decode(payload_b64))
     except (ValueError, binascii.Error):
-        raise Unauthorized("malformed token") from None
+        raise UnauthorizedError("malformed token") from None
     if not isinstance(header, dict) or header.get("alg") != "HS256":
-        raise Unauthorized("unsupported token algorithm")
+        raise UnauthorizedError("unsupported token algorithm")
     if not hmac.compare_digest(signature, _signature(secret, f"{header_b64}.{payload_b64}")):
-        raise Unauthorized("invalid token signature")
+        raise UnauthorizedError("invalid token signature")
     expires = claims.get("exp") if isinstance(claims, dict) else None
     if isinstance(expires, bool) or not isinstance(expires, (int, float)):
-        raise Unauthorized("token has no expiry")
+        raise UnauthorizedError("token has no expiry")
     if (time.time() if now is None else now) >= expires + LEEWAY_SECONDS:
-        raise Unauthorized("token expired")
+        raise UnauthorizedError("token expired")
     return claims
 
 
-def bearer_token(event: dict) -> str | None:
+def bearer_token(headers: dict | None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header (any header case), or None."""
-    headers = event.get("headers") or {}
-    value = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "authorization"), None)
     if value is None:
         return None
     scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("use an Authorization: Bearer <token> header")
+        raise UnauthorizedError("use an Authorization: Bearer <token> header")
     return token.strip()
 
 
-def require_token(event: dict) -> dict:
+def claims_of(headers: dict | None) -> dict:
     """The caller's claims; 401 without a valid token."""
-    token = bearer_token(event)
+    token = bearer_token(headers)
     if token is None:
-        raise Unauthorized("missing Authorization: Bearer <token> header")
+        raise UnauthorizedError("missing Authorization: Bearer <token> header")
     return verify_token(token, secret_from_environment())
 
 
-def optional_token(event: dict) -> dict | None:
-    """Anonymous callers pass (None); a token, when sent, must be valid."""
-    token = bearer_token(event)
-    return None if token is None else verify_token(token, secret_from_environment())
+# Middlewares for Powertools' event handler: app.use(middlewares=[auth.require_token]).
+# The claims land in app.context["claims"] for the route to read.
+
+def require_token(app, next_middleware):
+    """Every route of the app needs a valid token."""
+    app.append_context(claims=claims_of(app.current_event.headers))
+    return next_middleware(app)
+
+
+def check_token_if_sent(app, next_middleware):
+    """Anonymous callers pass; a token, when sent, must be valid (an expired one is still 401)."""
+    headers = app.current_event.headers
+    app.append_context(claims=None if bearer_token(headers) is None else claims_of(headers))
+    return next_middleware(app)
 
 
 def main(argv: list[str] | None = None) -> None:

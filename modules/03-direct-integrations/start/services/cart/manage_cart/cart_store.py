@@ -1,0 +1,32 @@
+"""The cart table: one DynamoDB item per cart, lines kept in order of addition."""
+import os
+
+import boto3
+from boto3.dynamodb.conditions import Attr
+
+# Created once per execution environment, at init: warm invocations reuse the connection.
+TABLE = boto3.resource("dynamodb").Table(os.environ["CART_TABLE"])
+ConditionFailed = TABLE.meta.client.exceptions.ConditionalCheckFailedException
+
+
+def load(cart_id):
+    """The cart's lines (None when there is no cart) and its version."""
+    cart = TABLE.get_item(Key={"cartId": cart_id}, ConsistentRead=True).get("Item")
+    if cart is None:
+        return None, 0
+    # DynamoDB hands numbers back as Decimal, which JSON cannot encode.
+    items = [{"sku": i["sku"], "quantity": int(i["quantity"])} for i in cart["items"]]
+    return items, int(cart["version"])
+
+
+def save(cart_id, items, version):
+    """Write the cart only if nobody saved it since we read it; False when someone did."""
+    expected = Attr("version").eq(version) if version else Attr("cartId").not_exists()
+    try:
+        TABLE.put_item(
+            Item={"cartId": cart_id, "items": items, "version": version + 1},
+            ConditionExpression=expected,
+        )
+        return True
+    except ConditionFailed:
+        return False
