@@ -33,3 +33,12 @@ def unique(request) -> str:
     """A stack-name-safe name unique to this test."""
     import uuid
     return f"t{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def posing_as_an_account(cloud, monkeypatch):
+    """The environment a learner's shell has for a real account, pointed at the local cloud."""
+    for name, value in (("AWS_ENDPOINT_URL", cloud.url), ("AWS_ACCESS_KEY_ID", "LOCALKEY123456789012"),
+                        ("AWS_SECRET_ACCESS_KEY", "local-secret"), ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)

@@ -6,54 +6,59 @@ and then proves the local cloud still serves the next check.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from fairness.variants import replace_all_in
 
 from workshop import course
 from workshop.grading.runner import run_checks
 
-from fairness.variants import replace_all_in
-
 MODULE = course.module("01")
 CART = Path("services/cart")
+NAMES_WHAT_TO_CHANGE = re.compile(r"[\w.-]+/[\w./-]+|\w+\.(py|ya?ml|txt)\b|\b(Handler|CodeUri|Timeout|MemorySize|Runtime)\b")
 SLOW_LIMIT = 240  # seconds: generous, the machine is shared; the point is "bounded", not "fast"
 
 
+ADD_TO_CART = CART / "add_to_cart" / "add_to_cart.py"  # the cart's single-purpose functions, each its own folder
+GET_CART = CART / "get_cart" / "get_cart.py"
+
+
 def syntax_error(tree: Path) -> None:
-    (tree / CART / "src" / "cart.py").write_text("def add_item(event, context)\n    return 1\n")
+    (tree / ADD_TO_CART).write_text("def handler(event, context)\n    return 1\n")
 
 
 def import_error(tree: Path) -> None:
-    source = tree / CART / "src" / "cart.py"
+    source = tree / ADD_TO_CART
     source.write_text("import a_module_nobody_wrote\n" + source.read_text())
 
 
 def endless_handler(tree: Path) -> None:
-    replace_all_in(tree / CART / "src" / "cart.py", "def get_cart(event, context):", "def get_cart(event, context):\n    while True:\n        pass")
+    replace_all_in(tree / GET_CART, "def handler(event, context):", "def handler(event, context):\n    while True:\n        pass")
 
 
 def endless_import(tree: Path) -> None:
-    source = tree / CART / "src" / "cart.py"
+    source = tree / GET_CART
     source.write_text("while True:\n    pass\n" + source.read_text())
 
 
 def returns_none(tree: Path) -> None:
-    source = tree / CART / "src" / "cart.py"
-    source.write_text(source.read_text() + "\n\ndef get_cart(event, context):\n    return None\n")
+    source = tree / GET_CART
+    source.write_text(source.read_text() + "\n\ndef handler(event, context):\n    return None\n")
 
 
 def returns_garbage(tree: Path) -> None:
-    source = tree / CART / "src" / "cart.py"
-    source.write_text(source.read_text() + "\n\ndef get_cart(event, context):\n    return {1, 2}\n")
+    source = tree / GET_CART
+    source.write_text(source.read_text() + "\n\ndef handler(event, context):\n    return {1, 2}\n")
 
 
 def wrong_status_shape(tree: Path) -> None:
-    source = tree / CART / "src" / "cart.py"
-    source.write_text(source.read_text() + "\n\ndef get_cart(event, context):\n    return {'status': 200, 'text': 'ok'}\n")
+    source = tree / GET_CART
+    source.write_text(source.read_text() + "\n\ndef handler(event, context):\n    return {'status': 200, 'text': 'ok'}\n")
 
 
 def invalid_yaml(tree: Path) -> None:
@@ -61,11 +66,11 @@ def invalid_yaml(tree: Path) -> None:
 
 
 def missing_code_uri(tree: Path) -> None:
-    shutil.rmtree(tree / CART / "src")
+    shutil.rmtree(tree / GET_CART.parent)
 
 
 def huge_package(tree: Path) -> None:
-    with open(tree / CART / "src" / "weights.bin", "wb") as blob:
+    with open(tree / GET_CART.parent / "weights.bin", "wb") as blob:
         blob.truncate(300 * 1024 * 1024)  # sparse: 300 MB to Lambda, nothing to this disk
 
 
@@ -98,8 +103,13 @@ def test_bad_input_fails_clearly_and_the_cloud_survives(case, cloud, tmp_path):
     assert run.error is None and run.exit_code == 1, (run.error, [(v.id, v.status, v.message) for v in run.verdicts])
     failed = [v for v in run.verdicts if v.status == "fail"]
     assert failed, [(v.id, v.status) for v in run.verdicts]
-    assert any(words in v.message for v in failed), [v.message for v in failed]
+    said = [v.message for v in failed] + list(run.deploy_errors.values())
+    assert any(words in message for message in said), said
+    for error in run.deploy_errors.values():  # a deploy error is reported once, at the top, not per checkpoint
+        assert not any(error in v.message for v in run.verdicts)
     assert all("Traceback" not in v.message for v in run.verdicts)
+    advice = [line for v in failed for line in v.message.splitlines() if line.startswith("→")]
+    assert advice and all(NAMES_WHAT_TO_CHANGE.search(line) for line in advice), advice  # a file or a setting
     with urllib.request.urlopen(cloud.url + "/_workshop/health", timeout=5) as health:
         assert health.status == 200
 

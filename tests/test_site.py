@@ -92,7 +92,7 @@ class Elements(HTMLParser):
             self.styles.append(data)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parse(path: Path) -> Elements:
     parser = Elements()
     parser.feed(path.read_text(encoding="utf-8"))
@@ -256,6 +256,7 @@ def test_the_cli_reference_is_generated_from_the_typer_app(site):
 
 def _load_hook(name: str):
     spec = importlib.util.spec_from_file_location(f"site_hook_{name}", ROOT / "docs" / "hooks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -482,7 +483,7 @@ def test_module_pages_render_diagrams_and_chart_images_in_chromium(rendered, sit
 
 
 def test_the_pages_fetch_nothing_from_another_host_in_chromium(rendered):
-    for page, (dom, probe, requests, shot) in rendered.items():
+    for page, (_dom, probe, _requests, _shot) in rendered.items():
         foreign = [url for url in probe["resources"] if is_external(url)]
         assert not foreign, f"{page} fetched from other hosts: {foreign}"
         assert probe["resources"], f"{page}: the probe saw no resource at all"

@@ -21,7 +21,6 @@ import shutil
 import uuid
 from pathlib import Path
 
-
 from workshop import course
 
 from . import variants
@@ -30,6 +29,7 @@ from .variants import Case
 MODULE = course.module("01")
 SERVICES = Path("services")
 CART, PRODUCTS, INVENTORY, PAYMENTS = (SERVICES / name for name in ("cart", "products", "inventory", "payments"))
+ADD_TO_CART = CART / "add_to_cart" / "add_to_cart.py"  # the cart keeps the talk's single-purpose functions
 
 
 # -- editing helpers ---------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def cart_imports_the_catalogue_through_sys_path(tree: Path) -> None:
     It works on the learner's laptop and is silently empty once deployed (the guard hides the
     ImportError), but the two services are coupled again: a no-cross-import rule (01.2) breach.
     """
-    variants.replace_all_in(tree / CART / "src" / "cart.py", "import boto3\n", (
+    variants.replace_all_in(tree / ADD_TO_CART, "import boto3\n", (
         "import boto3\n"
         "import sys\n"
         "from pathlib import Path\n\n"
@@ -95,7 +95,8 @@ def payments_moved_into_the_cart_service(tree: Path) -> None:
 
     The payments bounded context no longer has a template or stack of its own (01.1).
     """
-    shutil.move(tree / PAYMENTS / "src" / "payments.py", tree / CART / "src" / "payments.py")
+    (tree / CART / "checkout").mkdir()
+    shutil.move(tree / PAYMENTS / "src" / "payments.py", tree / CART / "checkout" / "payments.py")
     shutil.rmtree(tree / PAYMENTS)
     variants.replace_all_in(tree / CART / "template.yaml", "\nOutputs:\n", """
   PaymentsTable:
@@ -114,6 +115,7 @@ def payments_moved_into_the_cart_service(tree: Path) -> None:
   ProcessPaymentFunction:
     Type: AWS::Serverless::Function
     Properties:
+      CodeUri: checkout/
       Handler: payments.process_payment
       Environment:
         Variables:
@@ -151,10 +153,10 @@ def cart_keeps_a_copy_of_the_payment_gateway(tree: Path) -> None:
     cart down with it, which 01.4 provokes on purpose.
     """
     gateway = MODULE.path / "start" / "functions" / "payments_gateway.py"
-    shutil.copy(gateway, tree / CART / "src" / "payments_gateway.py")
-    variants.replace_all_in(tree / CART / "src" / "cart.py", "import boto3\n",
+    shutil.copy(gateway, tree / ADD_TO_CART.parent / "payments_gateway.py")
+    variants.replace_all_in(tree / ADD_TO_CART, "import boto3\n",
                 "import boto3\n\nfrom payments_gateway import PaymentDeclined  # copied with common.py's STATUS map\n")
-    variants.replace_all_in(tree / CART / "src" / "cart.py", "        except HttpError as err:\n", (
+    variants.replace_all_in(tree / ADD_TO_CART, "        except HttpError as err:\n", (
         "        except PaymentDeclined as err:\n"
         '            status, body = 402, {"message": str(err)}\n'
         "        except HttpError as err:\n"))
@@ -166,6 +168,68 @@ def cart_keeps_a_copy_of_the_payment_gateway(tree: Path) -> None:
         '        "CART_TABLE": "cart-test",\n'
         '        "PAYMENTS_TABLE": "not-used",\n'
         '        "PAYMENT_MAX_CHARGE_CENTS": "500000",\n'))
+
+
+def cart_links_to_the_products_module(tree: Path) -> None:
+    """The cart reaches the catalogue through a symbolic link to products' module in its own folder.
+
+    The import looks local (`from catalogue import ...`), but the file really lives in the
+    products service: ownership judged by real paths sees the crossing (01.2).
+    """
+    (tree / ADD_TO_CART.parent / "catalogue.py").symlink_to(Path("../../products/src/products.py"))
+    variants.replace_all_in(tree / ADD_TO_CART, "import boto3\n", (
+        "import boto3\n\n"
+        "try:  # the catalogue's SKUs, to warn about unknown ones one day\n"
+        "    from catalogue import CATALOGUE\n"
+        "except Exception:  # its table is not configured here\n"
+        "    CATALOGUE = []\n"))
+
+
+def product_tests_read_a_linked_fixture(tree: Path) -> None:
+    """The products tests read a catalogue file that a symbolic link fetches from outside the service.
+
+    The tests pass in the learner's tree; the service copied alone (links as links) has a link
+    to nothing (01.5). A copy that follows links would hide it.
+    """
+    (tree / "contract").mkdir()
+    (tree / "contract" / "catalogue.json").write_text('[{"sku": "lambda-tee"}]\n')
+    (tree / PRODUCTS / "tests" / "catalogue.json").symlink_to(Path("../../../contract/catalogue.json"))
+    tests = tree / PRODUCTS / "tests" / "test_products.py"
+    tests.write_text(tests.read_text() + (
+        "\n\ndef test_the_catalogue_matches_the_shared_contract(products):\n"
+        "    from pathlib import Path\n"
+        '    expected = json.loads((Path(__file__).parent / "catalogue.json").read_text())\n'
+        '    assert {p["sku"] for p in expected} <= {p["sku"] for p in products.CATALOGUE}\n'))
+
+
+def the_start_left_at_the_root(tree: Path) -> None:
+    """The services are done, but the start's root template.yaml and functions/ are still there.
+
+    Every template in the tree deploys: the old shop is deployed a second time beside the
+    services, its common.py imported by every domain (01.1, 01.2 say to delete it, by path).
+    """
+    shutil.copy(MODULE.start / "template.yaml", tree / "template.yaml")
+    shutil.copytree(MODULE.start / "functions", tree / "functions")
+
+
+def inventory_does_not_deploy(tree: Path) -> None:
+    """The inventory template names a code folder that is not there: that stack never deploys (01.1)."""
+    variants.replace_in(tree / INVENTORY / "template.yaml", "    CodeUri: src/\n", "    CodeUri: source/\n")
+
+
+def cart_handler_misnamed(tree: Path) -> None:
+    """add-to-cart's Handler names a function its module does not define.
+
+    The cart answers 502 on POST: the advice must point at the Handler setting, not at the
+    contract (01.6) nor at payments (01.4).
+    """
+    variants.replace_in(tree / CART / "template.yaml", "Handler: add_to_cart.handler", "Handler: add_to_cart.add_item")
+
+
+def the_untouched_start(tree: Path) -> None:
+    """The start as it was given: a KeyError at import in every function, no products service yet."""
+    shutil.rmtree(tree / SERVICES)
+    shutil.copytree(MODULE.start, tree, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
 
 
 # -- correct alternatives ----------------------------------------------------------------------
@@ -184,11 +248,13 @@ def other_names_and_layout(tree: Path) -> None:
     shutil.rmtree(tree / SERVICES)
     url = ('Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/"',
            'Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/Prod"')
-    _rework(apps / "svc-cart", {"src/cart.py": "handlers/basket.py", "tests/test_cart.py": "tests/test_basket.py"}, [
-        ("CodeUri: src/", "CodeUri: handlers/"), ('/ "src"', '/ "handlers"'),
-        ("Handler: cart.", "Handler: basket."), ("    import cart\n\n    return cart", "    import basket\n\n    return basket"),
-        ("add_item", "put_line"), ("remove_item", "drop_line"), ("get_cart", "show_basket"),
-        ("CartTable", "BasketStore"), ("AddItemFunction", "PutLineFn"), ("RemoveItemFunction", "DropLineFn"),
+    _rework(apps / "svc-cart", {"add_to_cart/add_to_cart.py": "put_line/put_line.py",
+                                "remove_from_cart/remove_from_cart.py": "drop_line/drop_line.py",
+                                "get_cart/get_cart.py": "show_basket/show_basket.py",
+                                "tests/test_cart.py": "tests/test_basket.py"}, [
+        ("add_to_cart", "put_line"), ("remove_from_cart", "drop_line"), ("get_cart", "show_basket"),
+        ("def handler(", "def serve("), (".handler", ".serve"),
+        ("CartTable", "BasketStore"), ("AddToCartFunction", "PutLineFn"), ("RemoveFromCartFunction", "DropLineFn"),
         ("GetCartFunction", "ShowBasketFn"), ("CART_TABLE", "BASKET_STORE"), ("ApiUrl:", "Endpoint:"), url,
         ("cart not found", "there is no basket with this id"), ("is not in the cart", "is not in this basket"),
         ("quantity must be an integer", "quantity: whole numbers only"), ("body must be JSON", "send a JSON body"),
@@ -225,7 +291,7 @@ def extra_resources(tree: Path) -> None:
     cart = tree / CART / "template.yaml"
     variants.replace_all_in(cart, "        CART_TABLE: !Ref CartTable\n",
                 "        CART_TABLE: !Ref CartTable\n        SAVED_FOR_LATER_TABLE: !Ref SavedForLaterTable\n")
-    variants.replace_all_in(cart, "  AddItemFunction:\n", """  SavedForLaterTable:
+    variants.replace_all_in(cart, "  AddToCartFunction:\n", """  SavedForLaterTable:
     Type: AWS::DynamoDB::Table
     DeletionPolicy: Delete
     UpdateReplacePolicy: Delete
@@ -238,14 +304,14 @@ def extra_resources(tree: Path) -> None:
         - AttributeName: cartId
           KeyType: HASH
 
-  AddItemFunction:
+  AddToCartFunction:
 """)
     text = cart.read_text()
     cart.write_text(text.replace("            TableName: !Ref CartTable\n",
                                  "            TableName: !Ref CartTable\n"
                                  "        - DynamoDBCrudPolicy:\n            TableName: !Ref SavedForLaterTable\n")
                     + "  SavedForLaterTableName:\n    Value: !Ref SavedForLaterTable\n"
-                    + "  AddItemFunctionArn:\n    Value: !GetAtt AddItemFunction.Arn\n")
+                    + "  AddToCartFunctionArn:\n    Value: !GetAtt AddToCartFunction.Arn\n")
     inventory = tree / INVENTORY / "template.yaml"
     variants.replace_all_in(inventory, "  GetStockFunction:\n", """  StockApi:
     Type: AWS::Serverless::Api
@@ -267,18 +333,18 @@ def extra_resources(tree: Path) -> None:
 # -- correct alternatives that a checkpoint rejects (xfail: each names the defect) -----------
 
 def conftest_finds_its_code_with_dotdot(tree: Path) -> None:
-    """The cart's conftest puts its code on sys.path the classic way: os.path.join(dirname, "..", "src").
+    """The cart's conftest puts its code on sys.path the classic way: os.path.join(dirname, "..", folder).
 
     That reaches only into the cart's own folder, as the README's step 7 asks.
     """
     variants.replace_all_in(tree / CART / "tests" / "conftest.py",
-                'sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))',
-                'sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))')
+                'sys.path.insert(0, str(SERVICE / folder))',
+                'sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", folder))')
 
 
 def cart_owns_an_unrouted_maintenance_function(tree: Path) -> None:
     """The cart adds a function behind no route (operators invoke it) that empties old carts of its own table."""
-    source = tree / CART / "src" / "cart.py"
+    source = tree / CART / "remove_from_cart" / "remove_from_cart.py"
     source.write_text(source.read_text() + (
         "\n\ndef purge_carts(event, context):\n"
         '    """Invoked by operators: delete the carts named in the event."""\n'
@@ -289,7 +355,8 @@ def cart_owns_an_unrouted_maintenance_function(tree: Path) -> None:
   PurgeCartsFunction:
     Type: AWS::Serverless::Function
     Properties:
-      Handler: cart.purge_carts
+      CodeUri: remove_from_cart/
+      Handler: remove_from_cart.purge_carts
       Policies:
         - DynamoDBCrudPolicy:
             TableName: !Ref CartTable
@@ -309,7 +376,8 @@ def payments_declines_by_allow_list(tree: Path) -> None:
     end = text.index('"""', start + 3) + 3
     source.write_text('"""Payments service: charges an order; sandbox tokens stand in for cards."""'
                       + text[end:].replace('if token not in ("tok_ok", "tok_flaky"):', "if token not in APPROVING:")
-                      .replace("\ndef process_payment(", '\nAPPROVING = {"tok_ok", "tok_flaky"}  # any other token is declined\n\n\ndef process_payment('))
+                      .replace("\ndef process_payment(",
+                               '\nAPPROVING = {"tok_ok", "tok_flaky"}  # any other token is declined\n\n\ndef process_payment('))
     assert "tok_declined" not in source.read_text() and "APPROVING:" in source.read_text()
 
 
@@ -318,15 +386,40 @@ def payments_declines_by_allow_list(tree: Path) -> None:
 
 WRONG = {
     "cart imports products' module through sys.path": Case(
-        cart_imports_the_catalogue_through_sys_path, fails=["01.2"], passes=["01.1", "01.3", "01.6"]),
+        cart_imports_the_catalogue_through_sys_path, fails=["01.2"], passes=["01.1", "01.3", "01.6"],
+        because={"01.2": "reaches into another service through sys.path"}),
     "inventory shares the products table by name": Case(
-        inventory_reads_the_products_table_by_name, fails=["01.3"], passes=["01.1", "01.2", "01.6"]),
+        inventory_reads_the_products_table_by_name, fails=["01.3"], passes=["01.1", "01.2", "01.6"],
+        because={"01.3": "uses table ProductsTable of services/products/template.yaml"}),
     "payments moved into the cart service": Case(
-        payments_moved_into_the_cart_service, fails=["01.1"], passes=["01.2", "01.6"]),
+        payments_moved_into_the_cart_service, fails=["01.1"], passes=["01.2", "01.6"],
+        because={"01.1": "payments needs its own too"}),
     "products tests read a file outside the service": Case(
-        product_tests_read_a_shared_fixture, fails=["01.5"], passes=["01.1", "01.2"]),
+        product_tests_read_a_shared_fixture, fails=["01.5"], passes=["01.1", "01.2"],
+        because={"01.5": "services/products: unit tests fail when the folder stands alone"}),
     "cart keeps a copy of the payments gateway": Case(
-        cart_keeps_a_copy_of_the_payment_gateway, fails=["01.4"], passes=["01.1", "01.2", "01.6"]),
+        cart_keeps_a_copy_of_the_payment_gateway, fails=["01.4"], passes=["01.1", "01.2", "01.6"],
+        because={"01.4": "with payments broken: cart answered"}),
+    # issue 16's classes: each failed before its checkpoint was fixed, and passes after
+    "cart links to products' module": Case(
+        cart_links_to_the_products_module, fails=["01.2"], passes=["01.1", "01.3", "01.6"],
+        because={"01.2": "services/cart/add_to_cart/catalogue.py is a link to services/products/src/products.py"}),
+    "products tests read a linked fixture": Case(
+        product_tests_read_a_linked_fixture, fails=["01.5"], passes=["01.1", "01.2"],
+        because={"01.5": "services/products: unit tests fail when the folder stands alone"}),
+    "the start's root template left beside the services": Case(
+        the_start_left_at_the_root, fails=["01.1", "01.2"],
+        because={"01.1": "delete template.yaml and functions/", "01.2": "delete template.yaml and functions/"}),
+    "inventory does not deploy": Case(
+        inventory_does_not_deploy, fails=["01.1"], passes=["01.2"], deploys=False,
+        because={"01.1": "services/inventory/template.yaml did not deploy"}),
+    "cart handler misnamed": Case(
+        cart_handler_misnamed, fails=["01.4", "01.6"], passes=["01.1", "01.2", "01.3"],
+        because={"01.4": "check its Handler setting (add_to_cart.add_item) in services/cart/template.yaml",
+                 "01.6": "check its Handler setting (add_to_cart.add_item) in services/cart/template.yaml"}),
+    "the untouched start": Case(
+        the_untouched_start, fails=["01.6"],
+        because={"01.6": "ListProductsFunction in template.yaml logged: [ERROR] KeyError"}),
 }
 
 CORRECT = {

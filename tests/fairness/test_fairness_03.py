@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-
 from workshop import course
 
 from . import variants
@@ -222,19 +221,36 @@ def permission_in_a_customer_managed_policy(tree: Path) -> None:
 """ + text[end:])
 
 
+def request_template_names_no_table(tree: Path) -> None:
+    """The learner hard-codes a table name in the request template instead of ${CartTable}: GetItem
+    fails (ResourceNotFoundException) and GET answers 500. A latency of a 500 is no figure: 03.5,
+    informational, fails too instead of timing the error (issue 16)."""
+    variants.replace_in(_template(tree), '"TableName": "${CartTable}"', '"TableName": "cart"')
+
+
 # -- the cases ------------------------------------------------------------------------------------
 
 
 WRONG = {
-    "role allows dynamodb:*": Case(role_allows_every_dynamodb_action, fails=["03.3"]),
-    "role allows Resource *": Case(role_allows_every_table, fails=["03.3"]),
-    "role also has a managed read-only policy": Case(role_with_a_managed_read_only_policy, fails=["03.3"]),
-    "response template forgets the 404 override": Case(forgets_the_404_override, fails=["03.2"]),
-    "response template returns the raw DynamoDB item": Case(returns_the_raw_dynamodb_item, fails=["03.2"]),
-    "quantity rendered as a string": Case(quantity_as_a_string, fails=["03.2"]),
-    "SKU not escaped": Case(sku_not_escaped, fails=["03.2"]),
-    "GET still routed to a Lambda": Case(get_still_routed_to_a_lambda, fails=["03.1", "03.3", "03.4"]),
-    "get-cart function left behind without a route": Case(get_cart_function_left_behind, fails=["03.1"]),
+    "role allows dynamodb:*": Case(role_allows_every_dynamodb_action, fails=["03.3"],
+                                    because={"03.3": "also allows action dynamodb:*"}),
+    "role allows Resource *": Case(role_allows_every_table, fails=["03.3"], because={"03.3": "also allows resource *"}),
+    "role also has a managed read-only policy": Case(role_with_a_managed_read_only_policy, fails=["03.3"],
+                                                      because={"03.3": "also allows action"}),
+    "response template forgets the 404 override": Case(forgets_the_404_override, fails=["03.2"],
+                                                       because={"03.2": "never written answered 200"}),
+    "response template returns the raw DynamoDB item": Case(returns_the_raw_dynamodb_item, fails=["03.2"],
+                                                           because={"03.2": '"items": {"L"'}),
+    "quantity rendered as a string": Case(quantity_as_a_string, fails=["03.2"], because={"03.2": '"quantity": "2"'}),
+    "SKU not escaped": Case(sku_not_escaped, fails=["03.2"], because={"03.2": "a body that is not JSON"}),
+    "GET still routed to a Lambda": Case(
+        get_still_routed_to_a_lambda, fails=["03.1", "03.3", "03.4"],
+        because={"03.1": "(AWS_PROXY integration)", "03.3": "runs function", "03.4": "START lines"}),
+    "get-cart function left behind without a route": Case(
+        get_cart_function_left_behind, fails=["03.1"], because={"03.1": "services/cart/template.yaml still deploys"}),
+    "request template names no table (GET answers 500)": Case(
+        request_template_names_no_table, fails=["03.2", "03.5"], passes=["03.1", "03.4"],
+        because={"03.2": "the GetItem call itself failed", "03.5": "no latency to show: first GET answered 500"}),
 }
 
 CORRECT = {

@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-
 from workshop import course
 
 from . import variants
@@ -100,11 +99,12 @@ def powertools_attached_but_print_kept(tree: Path) -> None:
     source = tree / "services" / "inventory" / "src" / "inventory.py"
     variants.replace_in(source, "@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)\n"
                         "@tracer.capture_lambda_handler\n@metrics.log_metrics(capture_cold_start_metric=True)\n", "")
-    variants.replace_in(source, '    logger.info("stock read", extra={"sku": sku, "stock": item["stock"], "reserved": item["reserved"]})\n'
+    variants.replace_in(source, '    logger.info("stock read", extra={"sku": sku, "stock": item["stock"], "reserved": item["reserved"],\n'
+                        '                                     "user": app.context["claims"]["sub"]})\n'
                         '    metrics.add_metric(name="StockLookups", unit=MetricUnit.Count, value=1)\n',
-                '    print("get_stock", sku, item["stock"], item["reserved"])\n')
+                        '    print("get_stock", sku, item["stock"], item["reserved"])\n')
     variants.replace_in(source, '        logger.info("stock seeded", extra={"sku": sku, "stock": INITIAL_STOCK})\n',
-                '        print("seeded stock for", sku)\n')
+                        '        print("seeded stock for", sku)\n')
 
 
 def six_layers(tree: Path) -> None:
@@ -127,9 +127,9 @@ def expiry_check_removed_in_layer(tree: Path) -> None:
     variants.replace_in(tree / PACKAGE / "auth.py",
                 '    expires = claims.get("exp") if isinstance(claims, dict) else None\n'
                 "    if isinstance(expires, bool) or not isinstance(expires, (int, float)):\n"
-                '        raise Unauthorized("token has no expiry")\n'
+                '        raise UnauthorizedError("token has no expiry")\n'
                 "    if (time.time() if now is None else now) >= expires + LEEWAY_SECONDS:\n"
-                '        raise Unauthorized("token expired")\n', "")
+                '        raise UnauthorizedError("token expired")\n', "")
 
 
 def powertools_arn_of_another_region(tree: Path) -> None:
@@ -154,29 +154,33 @@ def powertools_bundled_not_by_arn(tree: Path) -> None:
     (tree / "services" / "inventory" / "src" / "requirements.txt").write_text("aws-lambda-powertools[tracer]\n")
 
 
-def cart_reads_the_token_as_optional(tree: Path) -> None:
-    """The learner swaps require_token for optional_token in the cart while moving to the layer:
-    a request with no token at all is served."""
-    variants.replace_in(tree / "services" / "cart" / "src" / "cart.py", "auth.require_token(event)", "auth.optional_token(event)",
-                count=3)
+def authorizer_on_the_cart_writes_only(tree: Path) -> None:
+    """The learner puts the Lambda authorizer on manage-cart's two events (Auth: Authorizer on each)
+    instead of the API's DefaultAuthorizer: POST and DELETE are guarded, but GET /cart/{cartId},
+    the direct integration written in the DefinitionBody, answers anyone."""
+    template = _template(tree, "cart")
+    variants.replace_in(template, "        DefaultAuthorizer: ShopToken\n", "")
+    authorized = "            Auth:\n              Authorizer: ShopToken\n"
+    variants.replace_in(template, "            Method: post\n", "            Method: post\n" + authorized)
+    variants.replace_in(template, "            Method: delete\n", "            Method: delete\n" + authorized)
 
 
 # -- correct alternatives -----------------------------------------------------------------------
 
 def other_package_folders_and_names(tree: Path) -> None:
     """Every name of ours changed: the package (shop_shared -> shoplib) in shared-code/pkg/python/,
-    function folders handlers/ instead of src/, cart's module api.py, the layer's logical id and
+    function folders handlers/ instead of src/, manage-cart's module api.py, the layer's logical id and
     name, the secret's variable (SHOP_JWT_SECRET: the checks find the one *SECRET* variable), and
     Powertools version 13, written as a literal ARN in the cart template."""
     (tree / "layers" / "shop-shared").rename(tree / "shared-code")
     (tree / "shared-code" / "content").rename(tree / "shared-code" / "pkg")
     package = tree / "shared-code" / "pkg" / "python"
     (package / "shop_shared").rename(package / "shoplib")
-    for service in SERVICES:
+    for service in ("inventory", "payments", "products"):
         (tree / "services" / service / "src").rename(tree / "services" / service / "handlers")
-    cart = tree / "services" / "cart" / "handlers"
-    (cart / "cart.py").rename(cart / "api.py")
-    variants.replace_in(_template(tree, "cart"), "Handler: cart.", "Handler: api.", count=3)
+    cart = tree / "services" / "cart" / "manage_cart"
+    (cart / "cart_api.py").rename(cart / "api.py")
+    variants.replace_in(_template(tree, "cart"), "Handler: cart_api.handler", "Handler: api.handler")
     variants.replace_in(_template(tree, "cart"), POWERTOOLS_SUB,
                 '      - !Sub "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:13"\n')
     _replace_everywhere(tree, [
@@ -199,7 +203,7 @@ def layer_built_by_sam_and_listed_per_function(tree: Path) -> None:
     (layer / "src").mkdir()
     (layer / "content" / "python" / "shop_shared").rename(layer / "src" / "shop_shared")
     shutil.rmtree(layer / "content")
-    (layer / "src" / "requirements.txt").write_text("# shop_shared needs only the standard library and boto3\n")
+    (layer / "src" / "requirements.txt").write_text("# shop_shared needs only the runtime and the Powertools layer\n")
     for service in SERVICES:
         template = _template(tree, service)
         variants.replace_in(template, "ContentUri: ../../layers/shop-shared/content/", "ContentUri: ../../layers/shop-shared/src/")
@@ -209,7 +213,7 @@ def layer_built_by_sam_and_listed_per_function(tree: Path) -> None:
     block = text[text.index("    Layers:\n"):text.index("    Environment:\n")]
     text = text.replace(block, "", 1)
     per_function = "".join("  " + line + "\n" for line in block.splitlines())
-    for handler in ("products.list_products", "products.get_product"):
+    for handler in ("products.handler",):
         text = text.replace(f"      Handler: {handler}\n", f"      Handler: {handler}\n{per_function}", 1)
     products.write_text(text)
     inventory = _template(tree, "inventory")
@@ -226,6 +230,19 @@ def layer_in_its_own_stack(tree: Path) -> None:
         _drop_shared_layer(_template(tree, service), "      - !ImportValue fairness-shop-shared-layer-arn\n")
 
 
+def request_authorizer_for_the_cart(tree: Path) -> None:
+    """The cart's authorizer is a REQUEST authorizer (the whole request in its event, the
+    Authorization header as its identity source) instead of a TOKEN one: the layer's authorizer
+    reads the header from the event's headers."""
+    authorizer = tree / PACKAGE / "authorizer.py"
+    variants.replace_all_in(authorizer, "APIGatewayAuthorizerTokenEvent", "APIGatewayAuthorizerRequestEvent")
+    variants.replace_in(authorizer, 'auth.claims_of({"Authorization": event.authorization_token})', "auth.claims_of(event.headers)")
+    cart = _template(tree, "cart")
+    variants.replace_in(cart, "FunctionPayloadType: TOKEN", "FunctionPayloadType: REQUEST")
+    variants.replace_in(cart, "            Identity:\n              Header: Authorization\n",
+                        "            Identity:\n              Headers:\n                - Authorization\n")
+
+
 # -- the cases ------------------------------------------------------------------------------------
 
 WRONG = {
@@ -238,13 +255,15 @@ WRONG = {
     "Powertools ARN of another region": Case(powertools_arn_of_another_region, fails=["04.2"]),
     "layer without the python/ folder": Case(layer_without_the_python_folder, fails=["04.4"]),
     "Powertools bundled, not the layer by ARN": Case(powertools_bundled_not_by_arn, fails=["04.2"]),
-    "cart token made optional": Case(cart_reads_the_token_as_optional, fails=["04.4"]),
+    "authorizer on the cart's writes only, GET /cart open": Case(
+        authorizer_on_the_cart_writes_only, fails=["04.4"], words="has no function to check a token"),
 }
 
 CORRECT = {
     "other package, folders, names, Powertools version": Case(other_package_folders_and_names),
     "layer built by SAM, per-function layers, arm64": Case(layer_built_by_sam_and_listed_per_function),
     "layer in its own stack, imported by ARN": Case(layer_in_its_own_stack),
+    "a REQUEST authorizer instead of TOKEN": Case(request_authorizer_for_the_cart),
 }
 
 

@@ -27,12 +27,17 @@ import contextlib
 import copy
 import json
 import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+import pytest
 import yaml
 
 from workshop import course
+from workshop.deploy.targets import LocalTarget
+from workshop.grading.runner import run_checks
 
 from . import variants
 from .variants import Case
@@ -201,6 +206,13 @@ def release_without_the_hold_condition(tree: Path) -> None:
         line["Parameters"]["ExpressionAttributeValues"] = {":q": {"N.$": "$.quantity"}}
 
 
+def payment_failure_leaves_the_order_stuck(tree: Path) -> None:
+    """The payment's Catch goes straight to the Fail state: the execution fails at once, but the
+    order is never marked PAYMENT_FAILED (it stays RESERVED) and its units stay reserved."""
+    with _workflow(tree) as definition:
+        _state(definition, "NotePaymentFailed")["Next"] = "OrderNotFulfilled"
+
+
 # -- correct alternatives --------------------------------------------------------------------------
 
 STATE_NAMES = {
@@ -323,7 +335,7 @@ HOLDS_EXPORTS = """
     Export:
       Name: !Sub "${AWS::StackName}-HoldsTableArn"
 """
-def _line_in_a_transaction(stock_update: str, hold: dict[str, Any]) -> dict[str, Any]:
+def _line_in_a_transaction(stock_update: dict[str, Any], hold: dict[str, Any]) -> dict[str, Any]:
     """A Task that changes an inventory line and its hold item in one DynamoDB transaction."""
     return {
         "Type": "Task",
@@ -417,3 +429,33 @@ CORRECT = {
 
 test_a_wrong_refactor_fails_the_checkpoint_it_violates, test_a_correct_alternative_passes_every_checkpoint = (
     variants.tests_for(MODULE, WRONG, CORRECT))
+
+
+STUCK_LIMIT = 15  # seconds from the stuck order's execution's end to the verdict (issue 16)
+
+
+@pytest.mark.slow
+def test_a_stuck_order_fails_soon_after_its_execution_ends(cloud, tmp_path):
+    """A declined order left RESERVED by a workflow that failed: 05.3 fails naming the execution's
+    end, within STUCK_LIMIT seconds of it (not after the 90 s order timeout). The lag is printed
+    for the report; the limit is the issue's, not a tight threshold."""
+    tree = variants.solution_with(MODULE, payment_failure_leaves_the_order_stuck, tmp_path)
+    prefix = "f05stuck"
+    target = LocalTarget(cloud.url)
+    try:
+        result = run_checks(MODULE, tree, cloud_url=cloud.url, stack_prefix=prefix, only=["05.3"])
+        finished = datetime.now(UTC)
+        sfn = target.session().client("stepfunctions")
+        machines = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
+                    if m["name"].startswith(prefix) or prefix in m["stateMachineArn"]]
+        ended = [e["stopDate"] for m in machines for e in sfn.list_executions(stateMachineArn=m)["executions"]
+                 if e["status"] == "FAILED"]
+    finally:
+        target.destroy_prefix(prefix)
+    [verdict] = result.verdicts
+    assert verdict.status == "fail" and "after its execution ended FAILED" in verdict.message, variants.explain(result)
+    assert ended, "the stuck order's execution was not found"
+    lag = (finished - max(ended)).total_seconds()
+    print(f"\n[{prefix}] 05.3 failed {lag:.1f} s after the stuck order's execution ended: "
+          f"{' '.join(verdict.message.split())[:200]}")
+    assert lag < STUCK_LIMIT

@@ -21,15 +21,15 @@ import re
 import shutil
 from pathlib import Path
 
-
 from workshop import course
 
 from . import variants
 from .variants import Case
 
 MODULE = course.module("06")
-TEMPLATE = Path("template.yaml")
-SAMCONFIG = Path("samconfig.toml")
+SERVICES = ("cart", "inventory", "orders", "payments", "products")
+TEMPLATE = Path("services/cart/template.yaml")
+SAMCONFIG = Path("services/cart/samconfig.toml")
 WORKFLOW = Path(".github/workflows/deploy.yml")
 BOOTSTRAP = Path("pipeline/bootstrap.yaml")
 TREES = Path(__file__).parent / "trees_06"
@@ -51,9 +51,10 @@ def _cut(path: Path, start: str, end: str, new: str = "") -> None:
 
 
 def _rename_environment(tree: Path, old: str, new: str) -> None:
-    """Call an environment another name everywhere the tree names it (template, samconfig,
-    workflow, bootstrap): config env, parameter value, mapping key, job id and role name."""
-    for relative in (TEMPLATE, SAMCONFIG, WORKFLOW, BOOTSTRAP):
+    """Call an environment another name everywhere the tree names it (every service's template
+    and samconfig, workflow, bootstrap): config env, parameter value, mapping key, job id and role name."""
+    shop = [Path("services", s, name) for s in SERVICES for name in ("template.yaml", "samconfig.toml")]
+    for relative in (*shop, WORKFLOW, BOOTSTRAP):
         path = tree / relative
         text = path.read_text()
         changed = re.sub(rf"\b{old}\b", new, text)
@@ -88,7 +89,7 @@ def alarm_without_condition(tree: Path) -> None:
 def old_prod_copy_kept(tree: Path) -> None:
     """The learner writes the one template.yaml but keeps the start's template-prod.yaml
     "until prod is migrated": two application templates again, drifted."""
-    shutil.copy(MODULE.start / "template-prod.yaml", tree / "template-prod.yaml")
+    shutil.copy(MODULE.start / "services/cart/template-prod.yaml", tree / "services/cart/template-prod.yaml")
 
 
 def samconfig_prod_copied_from_default(tree: Path) -> None:
@@ -115,7 +116,7 @@ def prod_without_environment(tree: Path) -> None:
 def prod_needs_only_dev(tree: Path) -> None:
     """The learner copies staging's `needs: dev` into the prod job: prod runs beside staging,
     not after it, so a failed staging deploy does not stop production."""
-    variants.replace_in(tree / WORKFLOW, "    needs: [dev, staging]\n", "    needs: dev\n")
+    variants.replace_in(tree / WORKFLOW, "    needs: [build, dev, staging]\n", "    needs: [build, dev]\n")
 
 
 def prod_role_in_dev_account(tree: Path) -> None:
@@ -170,12 +171,14 @@ def prod_also_trusts_release_tags(tree: Path) -> None:
 # -- correct alternatives -----------------------------------------------------------------------
 
 def release_workflow_with_other_jobs(tree: Path) -> None:
-    """The workflow is .github/workflows/release.yaml (deploy.yml deleted) with jobs unit-tests,
-    deploy-dev, deploy-staging and deploy-prod; the role ARNs sit in the workflow's `env:` and
-    are read as ${{ env.X }}; id-token: write is granted per job; prod's environment is an
-    object with a url and prod needs only deploy-staging (dev comes with it); `sam build &&
-    sam deploy` on one line; a second workflow, ci.yml, runs the unit tests
-    (trees_06/release_workflow)."""
+    """The workflow is .github/workflows/release.yaml (deploy.yml deleted) with jobs unit-tests
+    (pytest on each service's tests folder from the root), package (one artifact per service,
+    `cd services/x && sam build --cached && cd ../..`), deploy-dev, deploy-staging and
+    deploy-prod (each downloads every artifact into its .aws-sam/build and deploys
+    `--template-file .aws-sam/build/template.yaml` after a `cd`); the role ARNs sit in the
+    workflow's `env:` and are read as ${{ env.X }}; id-token: write is granted per job; prod's
+    environment is an object with a url and prod needs only deploy-staging (dev comes with it);
+    a second workflow, ci.yml, runs unit tests on pull requests (trees_06/release_workflow)."""
     (tree / WORKFLOW).unlink()
     variants.overlay(tree, TREES / "release_workflow")
 
@@ -185,7 +188,7 @@ def stage_parameter_and_other_mapping(tree: Path) -> None:
     list, ["Stage=prod"]), a `StageSettings` mapping with lower-case and extra keys, memory
     written on each function rather than in Globals, a condition IsProduction, a prod-only
     alarm on Lambda errors with its threshold mapped, an extra queue, X-Ray tracing, other
-    logical ids and output names (trees_06/stage_settings)."""
+    logical ids and output names, in the cart service (trees_06/stage_settings)."""
     variants.overlay(tree, TREES / "stage_settings")
     for env in ("dev", "staging", "prod"):
         variants.replace_in(tree / SAMCONFIG, f'parameter_overrides = "Environment={env}"',
@@ -249,15 +252,16 @@ def staging_named_test(tree: Path) -> None:
 
 
 CANARY = """
-  # Production only: a canary reads a missing cart every five minutes and expects 404.
+  # Production only: a canary reads a missing cart every five minutes and expects no 5XX.
   CanaryFunction:
     Type: AWS::Serverless::Function
     Condition: IsProd
     Properties:
+      CodeUri: src/
       Handler: canary.handler
       Environment:
         Variables:
-          CANARY_URL: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/"
+          CANARY_URL: !Sub "https://${CartApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/"
       Events:
         EveryFiveMinutes:
           Type: Schedule
@@ -268,10 +272,125 @@ CANARY = """
 
 def prod_only_canary_function(tree: Path) -> None:
     """Besides the alarm, prod gets a canary: a Lambda function under `Condition: IsProd` on a
-    five-minute schedule (src/canary.py, trees_06/canary). Expensive monitoring, prod only,
+    five-minute schedule (services/cart/src/canary.py, trees_06/canary). Expensive monitoring, prod only,
     exactly what the Conditions mechanism is for."""
     variants.overlay(tree, TREES / "canary")
     variants.replace_in(tree / TEMPLATE, "  # --8<-- [end:prod-only]\n", "  # --8<-- [end:prod-only]\n" + CANARY)
+
+
+def samconfig_in_yaml(tree: Path) -> None:
+    """Every service's samconfig is samconfig.yaml, the same tables in YAML (the SAM CLI reads
+    samconfig.toml, else samconfig.yaml or .yml)."""
+    import tomllib
+
+    import yaml
+
+    for service in SERVICES:
+        toml = tree / "services" / service / "samconfig.toml"
+        (toml.parent / "samconfig.yaml").write_text(yaml.safe_dump(tomllib.loads(toml.read_text()), sort_keys=False))
+        toml.unlink()
+
+
+CALLS = """  dev:
+    needs: build
+    uses: ./.github/workflows/deploy-stage.yml
+    with:
+      config-env: dev
+      role-to-assume: arn:aws:iam::111111111111:role/github-deploy-dev
+      github-environment: dev
+
+  staging:
+    needs: [build, dev]
+    uses: ./.github/workflows/deploy-stage.yml
+    with:
+      config-env: staging
+      role-to-assume: arn:aws:iam::333333333333:role/github-deploy-staging
+      github-environment: staging
+
+  # Gated: the called job runs in the production environment, which has required reviewers.
+  prod:
+    needs: [build, dev, staging]
+    uses: ./.github/workflows/deploy-stage.yml
+    with:
+      config-env: prod
+      role-to-assume: arn:aws:iam::222222222222:role/github-deploy-prod
+      github-environment: production
+"""
+
+
+def stages_call_a_reusable_workflow(tree: Path) -> None:
+    """The three stage jobs call one reusable workflow, .github/workflows/deploy-stage.yml, with
+    `with:` inputs (config env, role, GitHub environment); every stage runs in a GitHub
+    environment (dev, staging, production: only production has reviewers), so the bootstrap's
+    non-prod roles trust repo:OWNER/REPO:environment:<env> (trees_06/reusable_workflow)."""
+    workflow = tree / WORKFLOW
+    text = workflow.read_text()
+    workflow.write_text(text[:text.index("  dev:\n")] + CALLS)
+    variants.overlay(tree, TREES / "reusable_workflow")
+    variants.replace_all_in(tree / BOOTSTRAP, '!Sub "repo:${GitHubRepository}:ref:refs/heads/${Branch}"',
+                            '!Sub "repo:${GitHubRepository}:environment:${Environment}"')
+
+
+def memory_chosen_with_if(tree: Path) -> None:
+    """The cart's memory is `!If [IsProd, 1024, 256]` rather than read from the mapping: dev and
+    prod get the mapped values all the same (the LogLevel still comes from the mapping)."""
+    variants.replace_in(tree / TEMPLATE, "    MemorySize: !FindInMap [EnvironmentConfig, !Ref Environment, MemorySize]\n",
+                        "    MemorySize: !If [IsProd, 1024, 256]\n")
+
+
+def memory_if_inverted(tree: Path) -> None:
+    """The learner writes the !If the wrong way round, `!If [IsProd, 256, 1024]`: prod gets the
+    small memory and dev the large one."""
+    variants.replace_in(tree / TEMPLATE, "    MemorySize: !FindInMap [EnvironmentConfig, !Ref Environment, MemorySize]\n",
+                        "    MemorySize: !If [IsProd, 256, 1024]\n")
+
+
+def rebuild_in_every_stage(tree: Path) -> None:
+    """The learner runs `sam build && sam deploy` in every stage's job, as the SAM tutorials do
+    for one environment: staging and prod deploy new builds, not the one dev tested."""
+    variants.replace_all_in(tree / WORKFLOW, "run: sam deploy --config-env", "run: sam build && sam deploy --config-env")
+
+
+def staging_deploys_source(tree: Path) -> None:
+    """The staging job forgets to download the build: sam deploy packages the source folders."""
+    workflow = tree / WORKFLOW
+    text = workflow.read_text()
+    start = text.index("  staging:\n")
+    block = "      - uses: actions/download-artifact@v4\n        with:\n          name: shop-build\n          path: services\n"
+    i = text.index(block, start)
+    workflow.write_text(text[:i] + text[i + len(block):])
+
+
+def no_smoke_test(tree: Path) -> None:
+    """The learner drops the smoke test "because sam deploy already waits for the stack":
+    a stack that deploys but does not serve goes on to the next stage."""
+    workflow = tree / WORKFLOW
+    text = workflow.read_text()
+    changed = re.sub(r"      - name: Smoke test\n        run: .*\n", "", text)
+    assert text.count("- name: Smoke test") == 3 and "Smoke test" not in changed, "the fixture changed"
+    workflow.write_text(changed)
+
+
+def smoke_test_of_a_stack_without_api(tree: Path) -> None:
+    """The smoke test also asks for shop-payments' API, which has none: the smoke test fails
+    every stage, so the dry run stops after dev's deploy."""
+    variants.replace_all_in(tree / WORKFLOW, "run: python pipeline/smoke_test.py ",
+                            "run: python pipeline/smoke_test.py shop-payments=payments ")
+
+
+def orders_before_inventory(tree: Path) -> None:
+    """The learner deploys orders first "because it is the main one": the order workflow
+    imports inventory's table, whose export does not exist yet in a fresh account."""
+    block = "      - name: Deploy {0}\n        working-directory: services/{0}\n        run: sam deploy --config-env {1}\n"
+    for env in ("dev", "staging", "prod"):
+        variants.replace_in(tree / WORKFLOW, block.format("inventory", env) + block.format("payments", env) + block.format("orders", env),
+                            block.format("orders", env) + block.format("inventory", env) + block.format("payments", env))
+
+
+def build_without_waiting_for_the_tests(tree: Path) -> None:
+    """The build job no longer needs the unit tests ("to save time"): the deploys start while
+    the tests still run, so a failing test no longer stops anything."""
+    variants.replace_in(tree / WORKFLOW, "  build:\n    needs: unit-tests\n", "  build:\n")
 
 
 # -- the cases ------------------------------------------------------------------------------------
@@ -300,6 +419,20 @@ WRONG = {
         dev_trusts_every_repository_of_the_owner, fails=["06.7"], passes=["06.4", "06.6"]),
     "prod also trusts release tags": Case(
         prod_also_trusts_release_tags, fails=["06.7"], passes=["06.4", "06.6"]),
+    "memory !If the wrong way round": Case(
+        memory_if_inverted, fails=["06.2"], passes=["06.1", "06.3"]),
+    "sam build in every stage": Case(
+        rebuild_in_every_stage, fails=["06.10"], passes=["06.9", "06.11", "06.12"]),
+    "staging deploys the source": Case(
+        staging_deploys_source, fails=["06.10"], passes=["06.9", "06.11", "06.12"]),
+    "no smoke test": Case(
+        no_smoke_test, fails=["06.11"], passes=["06.9", "06.10", "06.12"]),
+    "a smoke test that fails": Case(
+        smoke_test_of_a_stack_without_api, fails=["06.8"], passes=["06.11"], words="smoke test"),
+    "orders deployed before inventory": Case(
+        orders_before_inventory, fails=["06.12", "06.8"], passes=["06.9", "06.10", "06.11"]),
+    "the build does not wait for the tests": Case(
+        build_without_waiting_for_the_tests, fails=["06.9"], passes=["06.10", "06.11", "06.12"]),
 }
 
 CORRECT = {
@@ -318,6 +451,9 @@ CORRECT = {
         prod_only_canary_function),
     "an e-mail subscription switched off everywhere": Case(
         optional_email_subscription),
+    "samconfig.yaml instead of samconfig.toml": Case(samconfig_in_yaml),
+    "stages call a reusable workflow": Case(stages_call_a_reusable_workflow),
+    "memory chosen with !If": Case(memory_chosen_with_if),
 }
 
 

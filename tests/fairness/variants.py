@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from workshop.course import Module
 from workshop.deploy.targets import LocalTarget
 from workshop.grading.runner import CheckRun, run_checks
+from workshop.tree import copy_ignoring
 
 LIMIT = 900  # seconds for one case: generous, the machine is shared; the point is "bounded"
 
@@ -27,6 +28,9 @@ class Case:
     fails: list[str] = field(default_factory=list)  # a wrong refactor: checkpoints it must fail
     passes: list[str] = field(default_factory=list)  # ...and the ones it must still pass
     words: str = ""  # words a failing verdict must hold: it fails for this mistake, not another
+    # checkpoint -> words its own failing verdict must hold: each named checkpoint fails for this mistake
+    because: dict[str, str] = field(default_factory=dict)
+    deploys: bool = True  # False: the mistake is a template that does not deploy, so deploy errors are expected
 
 
 def replace_in(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -50,17 +54,19 @@ def overlay(tree: Path, files: Path) -> None:
 
 def solution_with(module: Module, change: Callable[[Path], None], tmp_path: Path) -> Path:
     tree = tmp_path / "shop"
-    shutil.copytree(module.solution, tree, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".aws-sam"))
+    shutil.copytree(module.solution, tree, ignore=copy_ignoring())
     change(tree)
     return tree
 
 
 def explain(run: CheckRun) -> str:
-    lines = [f"{v.id} {v.status}: {v.message}" for v in run.verdicts]
+    lines = [f"did not deploy: {path}: {error}" for path, error in run.deploy_errors.items()]
+    lines += [f"{v.id} {v.status}: {v.message}" for v in run.verdicts]
     return "\n".join(lines + ([f"error: {run.error}"] if run.error else []))
 
 
-def run(module: Module, tree: Path, cloud, prefix: str, only: list[str] | None = None) -> CheckRun:
+def run(module: Module, tree: Path, cloud, prefix: str, only: list[str] | None = None,
+        deploys: bool = True) -> CheckRun:
     """The module's checkpoints on the tree, in bounded time, leaving no stack behind."""
     started = time.monotonic()
     try:
@@ -75,7 +81,8 @@ def run(module: Module, tree: Path, cloud, prefix: str, only: list[str] | None =
             print(f"    {verdict.id}: {message}")
     assert elapsed < LIMIT
     assert result.error is None, explain(result)
-    assert not any("not deployed" in v.message or "nothing deployed" in v.message for v in result.verdicts), explain(result)
+    if deploys:  # a variant is judged on its stacks; one whose mistake is a template that does not deploy is not
+        assert not result.deploy_errors, explain(result)
     assert all("Traceback" not in v.message for v in result.verdicts), explain(result)
     return result
 
@@ -85,6 +92,9 @@ def judge_wrong(case: Case, result: CheckRun) -> None:
     assert all(status[i].status == "fail" and status[i].message.strip() for i in case.fails), explain(result)
     assert all(status[i].status == "pass" for i in case.passes), explain(result)
     assert not case.words or any(case.words in status[i].message for i in case.fails), explain(result)
+    assert set(case.because) <= set(case.fails), "a case names words only for checkpoints it must fail"
+    for checkpoint, words in case.because.items():  # failing is not enough: it fails at what it violates
+        assert words in status[checkpoint].message, f"{checkpoint} must say {words!r}\n" + explain(result)
 
 
 def judge_correct(module: Module, result: CheckRun) -> None:
@@ -101,7 +111,8 @@ def tests_for(module: Module, wrong: dict[str, Case], correct: dict[str, Case]):
     def test_a_wrong_refactor_fails_the_checkpoint_it_violates(name, cloud, tmp_path):
         case = wrong[name]
         tree = solution_with(module, case.change, tmp_path)
-        judge_wrong(case, run(module, tree, cloud, f"f{module.number}w{list(wrong).index(name)}", case.fails + case.passes))
+        judge_wrong(case, run(module, tree, cloud, f"f{module.number}w{list(wrong).index(name)}", case.fails + case.passes,
+                              deploys=case.deploys))
 
     @pytest.mark.slow
     @pytest.mark.parametrize("name", list(correct))

@@ -1,5 +1,5 @@
 """The API Gateway data plane (workshop/localcloud/apigateway.py), its VTL (vtl.py), and the moto
-fixes that make CloudFormation-made REST APIs complete (patches/apigateway.py).
+fixes that make CloudFormation-made REST APIs complete (patches/apigateway/).
 
 No server and no network: werkzeug's test client against the WSGI app, moto.mock_aws for the
 backend, and fakes for the Lambda invoker and the AWS service caller.
@@ -70,7 +70,8 @@ class FakeServices:
         self.calls: list[tuple[str, str, str, str, Any]] = []
         self.answers: dict[str, tuple[int, Any]] = {}
 
-    def __call__(self, account: str, region: str, service: str, action: str, body: bytes) -> tuple[int, bytes]:
+    def __call__(self, account: str, region: str, service: str, action: str, body: bytes,
+                 credentials: str | None = None) -> tuple[int, bytes]:
         request = json.loads(body)
         self.calls.append((account, region, service, action, request))
         if action in self.answers:
@@ -146,7 +147,7 @@ def body_json(response: Any) -> Any:
     return json.loads(response.get_data())
 
 
-SAM_FUNCTION = {
+SAM_FUNCTION: dict[str, Any] = {
     "Type": "AWS::Serverless::Function",
     "Properties": {"Handler": "index.handler", "InlineCode": "def handler(event, context):\n    return {}\n"},
 }
@@ -170,7 +171,8 @@ def test_apply_registers_the_missing_cloudformation_types_and_is_idempotent() ->
     model_map = parsing.get_model_map()
     for model in patch.NEW_TYPES:
         assert model_map[model.cloudformation_type()] is model
-    assert RestAPI.create_from_cloudformation_json.__func__ is patch._create_rest_api
+    installed = RestAPI.__dict__["create_from_cloudformation_json"]  # the classmethod apply() put there
+    assert installed.__func__ is patch.completed_types.create_rest_api
 
 
 def test_apply_refuses_a_moto_that_moved_what_it_patches(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -178,7 +180,7 @@ def test_apply_refuses_a_moto_that_moved_what_it_patches(monkeypatch: pytest.Mon
 
     monkeypatch.delattr(APIGatewayBackend, "_build_integration_args")
     with pytest.raises(RuntimeError, match="_build_integration_args"):
-        patch._require_moto_hooks()
+        patch.require_moto_hooks()
 
 
 def test_sam_implicit_api_is_imported_from_its_body_and_routable(fake_lambda: FakeLambda, http: Client) -> None:
@@ -835,7 +837,8 @@ def test_request_validator_rejects_an_invalid_body(http: Client) -> None:
     headers = {"X-Shop": "main"}
     good = {"lines": [{"sku": "apple", "quantity": 2}]}
     assert http.post(url(api, "/carts?currency=EUR"), json=good, headers=headers).status_code == 200
-    for bad in ({"lines": [{"sku": "apple", "quantity": 0}]}, {"items": []}, "not json"):
+    cases: list[Any] = [{"lines": [{"sku": "apple", "quantity": 0}]}, {"items": []}, "not json"]
+    for bad in cases:
         data = bad if isinstance(bad, str) else json.dumps(bad)
         response = http.post(url(api, "/carts?currency=EUR"), data=data, headers={**headers, "Content-Type": "application/json"})
         assert response.status_code == 400
@@ -946,3 +949,237 @@ def test_an_invoker_failure_is_a_500_not_a_crash(fake_lambda: FakeLambda, servic
     api = deploy_openapi({"swagger": "2.0", "info": {"title": "r"}, "paths": {"/x": {"get": proxy()}}})
     response = http.get(url(api, "/x"))
     assert (response.status_code, body_json(response)) == (500, {"message": "Internal server error"})
+
+
+# ---------------------------------------------------------------- Lambda authorizers
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+
+
+AUTHORIZER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:authorizer"
+AUTHORIZER_URI = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{AUTHORIZER_ARN}/invocations"
+
+
+class FakeAuthorizer(FakeLambda):
+    """The authorizer function answers `decide(event)`; every other function echoes as FakeLambda."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arn = AUTHORIZER_ARN
+        self.decide: Any = lambda event: allow(event["methodArn"])
+
+    def __call__(self, function_arn: str, payload: bytes) -> tuple[bytes, str | None]:
+        if function_arn != self.arn:
+            return super().__call__(function_arn, payload)
+        event = json.loads(payload)
+        self.calls.append((function_arn, event))
+        answer = self.decide(event)
+        if isinstance(answer, Exception):  # as the Lambda runtime reports a raised exception
+            return json.dumps({"errorMessage": str(answer), "errorType": "Exception"}).encode(), "Unhandled"
+        return json.dumps(answer).encode(), None
+
+    def authorizer_calls(self) -> list[dict[str, Any]]:
+        return [event for arn, event in self.calls if arn == self.arn]
+
+
+def allow(resource: str, effect: str = "Allow", context: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"principalId": "alice", "context": context or {"sub": "alice", "tier": 2, "admin": False},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}]}}
+
+
+@pytest.fixture
+def authorizer_lambda() -> FakeAuthorizer:
+    return FakeAuthorizer()
+
+
+@pytest.fixture
+def guarded(authorizer_lambda: FakeAuthorizer, services: FakeServices) -> Client:
+    return Client(RestApiGateway(invoke_lambda=authorizer_lambda, call_aws_service=services))
+
+
+def authorized_api(kind: str = "token", ttl: int | None = 0, identity: str | None = None,
+                   validation: str | None = None) -> RestAPI:
+    """/things/{id}: GET proxied to a function, PUT a DynamoDB-less MOCK reading $context.authorizer;
+    /open without authorizer. Both guarded routes use one Lambda authorizer."""
+    authorizer: dict[str, Any] = {"type": kind, "authorizerUri": AUTHORIZER_URI}
+    if ttl is not None:
+        authorizer["authorizerResultTtlInSeconds"] = ttl
+    if identity:
+        authorizer["identitySource"] = identity
+    if validation:
+        authorizer["identityValidationExpression"] = validation
+    mock = {"x-amazon-apigateway-integration": {
+        "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+        "responses": {"default": {"statusCode": "200", "responseTemplates": {
+            "application/json": '{"who": "$context.authorizer.principalId", "sub": "$context.authorizer.sub", '
+                                '"tier": "$context.authorizer.tier"}'}}}},
+        "responses": {"200": {"description": "ok"}}, "security": [{"shop": []}]}
+    return deploy_openapi({
+        "swagger": "2.0", "info": {"title": "guarded", "version": "1"},
+        "securityDefinitions": {"shop": {"type": "apiKey", "name": "Authorization", "in": "header",
+                                         "x-amazon-apigateway-authtype": "custom",
+                                         "x-amazon-apigateway-authorizer": authorizer}},
+        "paths": {
+            "/things/{id}": {"get": {**proxy(), "security": [{"shop": []}]}, "put": mock},
+            "/open": {"get": proxy()},
+        },
+    })
+
+
+def test_authorizer_token_missing_is_401_without_calling_the_function(guarded: Client, authorizer_lambda: FakeAuthorizer) -> None:
+    """TOKEN authorizer: a missing or empty identity source is 401 {"message":"Unauthorized"} and the
+    function is not called (apigateway-lambda-authorizer-input.html, "identity source")."""
+    api = authorized_api()
+    for headers in ({}, {"Authorization": ""}):
+        response = guarded.get(url(api, "/things/1"), headers=headers)
+        assert response.status_code == 401 and body_json(response) == {"message": "Unauthorized"}
+        assert response.headers["x-amzn-ErrorType"] == "UnauthorizedException"
+    assert authorizer_lambda.calls == []
+    assert guarded.get(url(api, "/open")).status_code == 200  # a method without authorizer is open
+
+
+def test_authorizer_token_event_and_allow_reaches_the_integration(guarded: Client, authorizer_lambda: FakeAuthorizer) -> None:
+    """The TOKEN event is {type, authorizationToken, methodArn}, the ARN naming the requested path;
+    an Allow lets the call through and the proxy event's requestContext.authorizer carries the
+    context (values as strings) and principalId (apigateway-lambda-authorizer-output.html)."""
+    api = authorized_api()
+    response = guarded.get(url(api, "/things/42"), headers={"Authorization": "Bearer good"})
+    assert response.status_code == 200
+    [event] = authorizer_lambda.authorizer_calls()
+    assert event == {"type": "TOKEN", "authorizationToken": "Bearer good",
+                     "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api.id}/prod/GET/things/42"}
+    proxied = body_json(response)  # the fake function echoes its event
+    assert proxied["requestContext"]["authorizer"] == {"principalId": "alice", "sub": "alice", "tier": "2", "admin": "false"}
+
+
+def test_authorizer_context_in_mapping_templates(guarded: Client) -> None:
+    """$context.authorizer.principalId and $context.authorizer.<key> in a template."""
+    api = authorized_api()
+    response = guarded.put(url(api, "/things/1"), headers={"Authorization": "t", "Content-Type": "application/json"})
+    assert response.status_code == 200
+    assert body_json(response) == {"who": "alice", "sub": "alice", "tier": "2"}
+
+
+def test_authorizer_unauthorized_error_is_401(guarded: Client, authorizer_lambda: FakeAuthorizer) -> None:
+    """A function that fails with the message "Unauthorized" gives 401 Unauthorized."""
+    authorizer_lambda.decide = lambda event: Exception("Unauthorized")
+    response = guarded.get(url(authorized_api(), "/things/1"), headers={"Authorization": "Bearer expired"})
+    assert response.status_code == 401 and body_json(response) == {"message": "Unauthorized"}
+
+
+@pytest.mark.parametrize("policy", [
+    lambda arn: allow(arn, effect="Deny"),
+    lambda arn: allow(arn.rsplit("/", 2)[0] + "/POST/*"),  # allows another method only
+    lambda arn: {**allow(arn), "policyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*"},
+        {"Action": "execute-api:*", "Effect": "Deny", "Resource": arn}]}},  # an explicit Deny wins
+])
+def test_authorizer_policy_that_does_not_allow_is_403(guarded: Client, authorizer_lambda: FakeAuthorizer, policy: Any) -> None:
+    """Deny, or no Allow matching the method ARN: 403 "User is not authorized to access this resource"."""
+    authorizer_lambda.decide = lambda event: policy(event["methodArn"])
+    response = guarded.get(url(authorized_api(), "/things/1"), headers={"Authorization": "t"})
+    assert response.status_code == 403
+    assert body_json(response) == {"message": "User is not authorized to access this resource"}
+    assert response.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+
+
+def test_authorizer_wildcard_resource_allows_every_route(guarded: Client, authorizer_lambda: FakeAuthorizer) -> None:
+    """IAM wildcards in the policy's Resource: `*` spans slashes (api/stage/*/*)."""
+    authorizer_lambda.decide = lambda event: allow(event["methodArn"].split("/")[0] + "/prod/*/*")
+    api = authorized_api()
+    assert guarded.get(url(api, "/things/1"), headers={"Authorization": "t"}).status_code == 200
+    assert guarded.put(url(api, "/things/2"), headers={"Authorization": "t"}).status_code == 200
+
+
+@pytest.mark.parametrize("answer", [
+    Exception("boom"),
+    {"policyDocument": {"Statement": []}},  # no principalId
+    {"principalId": "a"},  # no policy
+    {**allow("*"), "context": {"nested": {"not": "allowed"}}},
+])
+def test_authorizer_failures_are_500(guarded: Client, authorizer_lambda: FakeAuthorizer, answer: Any) -> None:
+    """Any other error, or an invalid answer, is a 500 whose message is null."""
+    authorizer_lambda.decide = lambda event: answer
+    response = guarded.get(url(authorized_api(), "/things/1"), headers={"Authorization": "t"})
+    assert response.status_code == 500 and body_json(response) == {"message": None}
+
+
+def test_authorizer_result_is_cached_for_its_ttl(guarded: Client, authorizer_lambda: FakeAuthorizer) -> None:
+    """With a TTL the policy is cached per token and evaluated again for each method ARN: one call
+    for two requests with one token, a new call for another token; TTL 0 calls every time."""
+    cached, uncached = authorized_api(ttl=300), authorized_api(ttl=0)
+    authorizer_lambda.decide = lambda event: allow(event["methodArn"])  # this path only
+    for _ in range(2):
+        assert guarded.get(url(cached, "/things/1"), headers={"Authorization": "a"}).status_code == 200
+    assert len(authorizer_lambda.authorizer_calls()) == 1
+    # The cached policy names /things/1 only: the same token on /things/2 is denied, uncalled.
+    assert guarded.get(url(cached, "/things/2"), headers={"Authorization": "a"}).status_code == 403
+    assert guarded.get(url(cached, "/things/1"), headers={"Authorization": "b"}).status_code == 200
+    assert len(authorizer_lambda.authorizer_calls()) == 2
+    for _ in range(2):
+        guarded.get(url(uncached, "/things/1"), headers={"Authorization": "a"})
+    assert len(authorizer_lambda.authorizer_calls()) == 4
+
+
+def test_authorizer_cache_expires() -> None:
+    from workshop.localcloud.apigateway import AuthorizerCache
+
+    now = [0.0]
+    cache = AuthorizerCache(clock=lambda: now[0])
+    cache.put(("k",), {"principalId": "a"}, ttl=300)
+    now[0] = 299.9
+    assert cache.get(("k",)) == {"principalId": "a"}
+    now[0] = 300.0
+    assert cache.get(("k",)) is None
+    cache.put(("z",), {"principalId": "a"}, ttl=0)
+    assert cache.get(("z",)) is None
+
+
+def test_authorizer_identity_validation_expression(guarded: Client, authorizer_lambda: FakeAuthorizer) -> None:
+    """A token not matching identityValidationExpression is 401 without calling the function."""
+    api = authorized_api(validation=r"Bearer [a-z]+")
+    assert guarded.get(url(api, "/things/1"), headers={"Authorization": "Basic xyz"}).status_code == 401
+    assert authorizer_lambda.authorizer_calls() == []
+    assert guarded.get(url(api, "/things/1"), headers={"Authorization": "Bearer abc"}).status_code == 200
+
+
+def test_authorizer_request_type_event_and_required_sources(guarded: Client, authorizer_lambda: FakeAuthorizer) -> None:
+    """REQUEST authorizer: the event carries the request (headers, query, path parameters, stage
+    variables, requestContext); with caching on, every identity source is required (401 otherwise).
+    The API reference (API_Authorizer.html, identitySource): "When the authorization caching is not
+    enabled, this property is optional"."""
+    api = authorized_api(kind="request", ttl=60,
+                         identity="method.request.header.X-Key, method.request.querystring.tenant")
+    assert guarded.get(url(api, "/things/7"), headers={"X-Key": "k"}).status_code == 401
+    assert authorizer_lambda.authorizer_calls() == []
+    response = guarded.get(url(api, "/things/7?tenant=t1"), headers={"X-Key": "k"})
+    assert response.status_code == 200
+    [event] = authorizer_lambda.authorizer_calls()
+    assert event["type"] == "REQUEST" and event["methodArn"].endswith("/prod/GET/things/7")
+    assert event["headers"]["X-Key"] == "k" and event["queryStringParameters"] == {"tenant": "t1"}
+    assert event["pathParameters"] == {"id": "7"} and event["requestContext"]["resourcePath"] == "/things/{id}"
+
+
+def test_sam_token_authorizer_guards_a_definition_body_route(guarded: Client, authorizer_lambda: FakeAuthorizer) -> None:
+    """SAM's Auth.DefaultAuthorizer with FunctionPayloadType TOKEN, through CloudFormation."""
+    template = sam_transform({
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "Api": {"Type": "AWS::Serverless::Api", "Properties": {
+                "StageName": "Prod",
+                "Auth": {"DefaultAuthorizer": "Tok", "Authorizers": {"Tok": {
+                    "FunctionArn": {"Fn::GetAtt": ["AuthFn", "Arn"]}, "FunctionPayloadType": "TOKEN",
+                    "Identity": {"Header": "Authorization", "ReauthorizeEvery": 0}}}}}},
+            "AuthFn": {**SAM_FUNCTION, "Properties": {**SAM_FUNCTION["Properties"], "Runtime": "python3.12"}},
+            "Fn": {**SAM_FUNCTION, "Properties": {**SAM_FUNCTION["Properties"], "Runtime": "python3.12", "Events": {
+                "Get": {"Type": "Api", "Properties": {"RestApiId": {"Ref": "Api"}, "Path": "/x", "Method": "get"}}}}},
+        },
+        "Outputs": {"Id": {"Value": {"Ref": "Api"}}, "AuthFn": {"Value": {"Fn::GetAtt": ["AuthFn", "Arn"]}}},
+    })
+    outputs = create_stack(template)
+    api_id, authorizer_lambda.arn = outputs["Id"], outputs["AuthFn"]
+    assert guarded.get(url(api_id, "/x", stage="Prod")).status_code == 401
+    authorizer_lambda.decide = lambda event: Exception("Unauthorized")
+    assert guarded.get(url(api_id, "/x", stage="Prod"), headers={"Authorization": "bad"}).status_code == 401
+    authorizer_lambda.decide = lambda event: allow(event["methodArn"])
+    assert guarded.get(url(api_id, "/x", stage="Prod"), headers={"Authorization": "good"}).status_code == 200

@@ -113,7 +113,7 @@ def test_definition_substitutions_as_aws_applies_them():
         "A": "t-1", "B": "3", "C": "true", "D": "${Other}"}
     assert patch.definition_from_properties({"DefinitionString": '{"x": "${A}"}',
                                              "DefinitionSubstitutions": {"A": "b"}}, "1") == '{"x": "b"}'
-    assert patch.aws_timestamp(datetime.datetime(2025, 1, 2, 3, 4, 5, 678900, tzinfo=datetime.timezone.utc)) == \
+    assert patch.aws_timestamp(datetime.datetime(2025, 1, 2, 3, 4, 5, 678900, tzinfo=datetime.UTC)) == \
         "2025-01-02T03:04:05.678Z"
 
 

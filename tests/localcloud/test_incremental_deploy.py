@@ -1,0 +1,108 @@
+"""A tree redeployed brings its stacks in line: new ones created, changed ones updated in place,
+unchanged ones left alone with their warm environments, those whose template is gone deleted.
+
+CloudFormation updates a stack in place and answers "No updates are to be performed" for an
+unchanged template (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html);
+Lambda runs the next invocation after an update in a new execution environment
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+PID_APP = Path(__file__).parent.parent / "fixtures" / "pid"
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """Two services of one tree, each the pid app in its own folder."""
+    for service in ("alpha", "beta"):
+        shutil.copytree(PID_APP, tmp_path / "services" / service)
+    return tmp_path
+
+
+def served_by(local, info) -> dict:
+    response = local.session().client("lambda").invoke(FunctionName=info.outputs["FunctionName"])
+    return json.loads(response["Payload"].read())
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_an_unchanged_tree_updates_nothing_and_the_same_environment_serves(local, tree, unique):
+    first = local.deploy_tree(tree, unique)
+    try:
+        assert not first.errors and sorted(first.stacks) == [f"{unique}-alpha", f"{unique}-beta"]
+        before = {name: served_by(local, info) for name, info in first.stacks.items()}
+        again = local.deploy_tree(tree, unique)
+        assert not again.errors
+        assert [info.changed for info in again.stacks.values()] == [False, False]
+        assert {name: served_by(local, info) for name, info in again.stacks.items()} == before
+    finally:
+        local.destroy_prefix(unique)
+
+
+def test_an_edited_handler_is_served_new_and_its_old_environment_stops(local, tree, unique):
+    first = local.deploy_tree(tree, unique)
+    try:
+        alpha, beta = (served_by(local, first.stacks[f"{unique}-{s}"]) for s in ("alpha", "beta"))
+        handler = tree / "services" / "alpha" / "src" / "pid.py"
+        handler.write_text(handler.read_text().replace("VERSION = 1", "VERSION = 2"))
+        second = local.deploy_tree(tree, unique)
+        assert second.stacks[f"{unique}-alpha"].changed and not second.stacks[f"{unique}-beta"].changed
+        new_alpha = served_by(local, second.stacks[f"{unique}-alpha"])
+        assert new_alpha["version"] == 2 and new_alpha["pid"] != alpha["pid"]
+        assert not running(alpha["pid"])  # stopped at the update, not left to idle out
+        assert served_by(local, second.stacks[f"{unique}-beta"]) == beta  # the other service stayed warm
+    finally:
+        local.destroy_prefix(unique)
+
+
+def test_a_removed_template_deletes_its_stack_and_stops_its_environments(local, tree, unique):
+    first = local.deploy_tree(tree, unique)
+    try:
+        beta = served_by(local, first.stacks[f"{unique}-beta"])
+        shutil.rmtree(tree / "services" / "beta")
+        second = local.deploy_tree(tree, unique)
+        assert sorted(second.stacks) == [f"{unique}-alpha"]
+        assert f"{unique}-beta" not in local.deployer().stacks()
+        assert not running(beta["pid"])
+    finally:
+        local.destroy_prefix(unique)
+
+
+def test_a_template_that_stops_deploying_leaves_no_stale_stack_behind(local, tree, unique):
+    local.deploy_tree(tree, unique)
+    try:
+        template = tree / "services" / "beta" / "template.yaml"
+        template.write_text(template.read_text().replace("CodeUri: src/", "CodeUri: nowhere/"))
+        second = local.deploy_tree(tree, unique)
+        assert "nowhere" in second.errors[f"{unique}-beta"]
+        assert f"{unique}-beta" not in local.deployer().stacks()  # never judged on what an older tree deployed
+        assert f"{unique}-alpha" in local.deployer().stacks()
+    finally:
+        local.destroy_prefix(unique)
+
+
+def test_another_prefix_that_starts_the_same_is_left_alone(local, tree, unique):
+    local.deploy_tree(tree, f"{unique}-copy")
+    try:
+        local.deploy_tree(tree, unique)
+        shutil.rmtree(tree / "services")
+        (tree / "services").mkdir()
+        shutil.copytree(PID_APP, tree / "services" / "gamma")
+        local.deploy_tree(tree, unique)
+        assert {f"{unique}-copy-alpha", f"{unique}-copy-beta", f"{unique}-gamma"} <= set(local.deployer().stacks())
+    finally:
+        local.destroy_prefix(unique)
+        local.destroy_prefix(f"{unique}-copy")
