@@ -86,6 +86,16 @@ CHARTS = (
 )
 ROWS = (COLD_SMALL, COLD_FASTAPI, FIRST_FASTAPI, WARM, DIRECT, LAMBDA)
 
+# Module 03's burst: counts, not times, and no figure from the talk (it states the point only).
+BURST_KEYS = ("burst_requests", "burst_reserved_concurrency", "burst_lambda_ok", "burst_lambda_throttled",
+              "burst_direct_ok", "burst_direct_throttled")
+BURST_URI = "assets/charts/burst.png"
+BURST_MODULES = ("03",)
+BURST_TITLE = "A burst above a small reserved concurrency: Lambda path versus direct integration"
+BURST_LESSON = ("The talk: a direct integration \"removed the concurrency limit from that request path\". "
+                "Calls beyond the function's reserved concurrency are throttled (API Gateway answers 500); "
+                "the route with no function has no such limit.")
+
 
 # ------------------------------------------------------------------ the data
 
@@ -121,8 +131,9 @@ def load() -> dict:
         talk[key] = float(value) if _number(value) else None
     measured_on = data.get("measured_on")
     rows = data.get("rows") if isinstance(data.get("rows"), list) else []
+    burst = {key: int(figures[key]) if _number(figures.get(key)) else None for key in BURST_KEYS}
     return {"measured_on": measured_on if isinstance(measured_on, str) and measured_on else None,
-            "figures": clean, "keys": used, "talk": talk,
+            "figures": clean, "keys": used, "talk": talk, "burst": burst,
             "rows": [r for r in rows if isinstance(r, dict) and r.get("label")]}
 
 
@@ -201,6 +212,46 @@ def _panel(ax, labels, values, unit, colour, title, fmt) -> None:
                 fontsize=12, color="#616161", fontweight="bold")
 
 
+def draw_burst(data: dict) -> bytes:
+    """Stacked bars per path: answered 200, and throttled, out of the burst."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    burst = data["burst"]
+    paths = [("Lambda\n(reserved concurrency {})".format(burst["burst_reserved_concurrency"] or "?"), "lambda"),
+             ("direct integration\n(no function)", "direct")]
+    ok = [burst[f"burst_{key}_ok"] for _, key in paths]
+    throttled = [burst[f"burst_{key}_throttled"] for _, key in paths]
+    fig, ax = plt.subplots(figsize=(7.4, 3.6), dpi=110)
+    requests = burst["burst_requests"]
+    fig.suptitle(BURST_TITLE if requests is None else f"A burst of {requests} requests: Lambda path versus direct "
+                 "integration", fontsize=11.5, fontweight="bold")
+    x = range(len(paths))
+    if any(v is None for v in ok + throttled):
+        ax.bar(x, [0, 0])
+        ax.set_yticks([])
+        ax.text(0.5, 0.55, "not measured yet", transform=ax.transAxes, ha="center", va="center",
+                fontsize=12, color="#616161", fontweight="bold")
+    else:
+        ax.bar(x, ok, width=0.55, color=MEASURED_COLOUR, label="answered 200")
+        ax.bar(x, throttled, width=0.55, bottom=ok, color=TALK_COLOUR, label="throttled (500)")
+        for i, (good, bad) in enumerate(zip(ok, throttled, strict=True)):
+            ax.text(i, good + bad + max(ok + throttled) * 0.02, f"{good} ok · {bad} throttled", ha="center",
+                    va="bottom", fontsize=9)
+        ax.set_ylim(0, max(a + b for a, b in zip(ok, throttled, strict=True)) * 1.4)
+        ax.set_ylabel("requests")
+        ax.legend(frameon=False, fontsize=9, loc="upper center", ncol=2)
+    ax.set_xticks(list(x), [label for label, _ in paths], fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 # ------------------------------------------------------------------ Markdown
 
 def chart_figure(chart: Chart, data: dict, page) -> str:
@@ -214,6 +265,23 @@ def chart_figure(chart: Chart, data: dict, page) -> str:
         '<figure class="chart" markdown>',
         f'![{alt}]({src}){{ width="760" }}',
         f"<figcaption>{chart.lesson}</figcaption>",
+        "</figure>",
+    ])
+
+
+def burst_figure(data: dict, page) -> str:
+    here = posixpath.dirname(page.file.src_uri) or "."
+    burst = data["burst"]
+    if burst["burst_lambda_ok"] is None:
+        measured = "not measured yet"
+    else:
+        measured = (f"of {burst['burst_requests']} requests, the Lambda path answered {burst['burst_lambda_ok']} and "
+                    f"throttled {burst['burst_lambda_throttled']}; the direct integration answered "
+                    f"{burst['burst_direct_ok']} and throttled {burst['burst_direct_throttled']}")
+    return "\n".join([
+        '<figure class="chart" markdown>',
+        f'![{BURST_TITLE}. Measured here: {measured}.]({posixpath.relpath(BURST_URI, here)}){{ width="680" }}',
+        f"<figcaption>{BURST_LESSON} Informational: how many calls overlap depends on the machine.</figcaption>",
         "</figure>",
     ])
 
@@ -269,6 +337,8 @@ def on_files(files: Files, config) -> Files:
     for chart in CHARTS:
         if files.get_file_from_path(chart.uri) is None:
             files.append(File.generated(config, chart.uri, content=draw(chart, _data)))
+    if files.get_file_from_path(BURST_URI) is None:
+        files.append(File.generated(config, BURST_URI, content=draw_burst(_data)))
     return files
 
 
@@ -277,15 +347,17 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         kind, arg = match.group(1), match.group(2)
         if kind == "module":
             charts = [c for c in CHARTS if (arg or "").zfill(2) in c.modules]
-            if not charts:
+            burst = [burst_figure(_data, page)] if (arg or "").zfill(2) in BURST_MODULES else []
+            if not charts and not burst:
                 return ""
             bars = [b for c in charts for b in c.bars]
             bars = [b for b in ROWS if b in bars]
             return "\n\n".join(["## Measured figures", about(_data, page),
-                                *[chart_figure(c, _data, page) for c in charts], figures_table(_data, bars)])
+                                *[chart_figure(c, _data, page) for c in charts], figures_table(_data, bars), *burst])
         if kind == "all":
             parts = [about(_data, page), figures_table(_data),
-                     *[f"## {c.title}\n\n{chart_figure(c, _data, page)}" for c in CHARTS], all_rows_table(_data)]
+                     *[f"## {c.title}\n\n{chart_figure(c, _data, page)}" for c in CHARTS],
+                     f"## {BURST_TITLE}\n\n{burst_figure(_data, page)}", all_rows_table(_data)]
             return "\n\n".join(p for p in parts if p)
         log.warning(f"{page.file.src_uri}: unknown marker <!-- charts:{kind} -->")
         return ""

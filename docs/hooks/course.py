@@ -10,6 +10,8 @@
     <!-- course:modules -->            a table of the modules, linked to their pages
     <!-- course:checkpoints NN -->     module NN's checkpoints (id, title, points, fails at start)
     <!-- course:hints NN -->           module NN's hints, each in a collapsed `??? tip`
+    <!-- course:changes NN -->         what module NN's start changes in the solution it builds on
+                                       (module.toml's [start] table, each path and why)
     <!-- course:check NN -->           "check your work" tabs for the local and aws targets
     <!-- course:all-checkpoints -->    every module's checkpoints
     <!-- course:cli -->                the `workshop` CLI, from the Typer app's click commands
@@ -17,6 +19,11 @@
   rewritten for the site (another module's README -> its page, an image -> served beside the
   page, a docs/ page -> that page, any other repository file -> its path as code), and a link
   to nothing is reported (a warning, so `--strict` fails with the README's name).
+
+- A figure is never typed: `{{ bench:KEY }}` anywhere in a page or an embedded README is
+  replaced by figures.KEY of docs/data/bench.json (what `make bench` measured), formatted with
+  its unit (`_ms` -> ms or s, `_over_` -> a ratio); a key that bench.json lacks is a warning, so
+  `--strict` names it. tests/course/test_figures.py fails on a typed figure.
 
 Nothing generated is written to docs/: the pages exist only in the build.
 """
@@ -43,6 +50,8 @@ log = logging.getLogger("mkdocs.hooks.course")
 
 MARKER = re.compile(r"^[ \t]*<!--\s*course:([a-z-]+)(?:\s+(\S+))?\s*-->[ \t]*$", re.MULTILINE)
 README_OPEN = re.compile(r"^<!-- readme:(\S+) -->$")
+BENCH = re.compile(r"\{\{\s*bench:([A-Za-z][A-Za-z0-9_.]*)\s*\}\}")
+BENCH_DATA = ROOT / "docs" / "data" / "bench.json"
 README_CLOSE = "<!-- /readme -->"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 CHECK_HEADING = re.compile(r"^##[ \t]+check your work[ \t#]*$", re.IGNORECASE)
@@ -153,6 +162,8 @@ def module_page(m) -> str:
             check_done = True
     if not check_done:
         out += ["## Check your work", "", f"<!-- course:check {m.number} -->", ""]
+    if m.builds_on:
+        out += [f"## What changed since module {m.builds_on}", "", f"<!-- course:changes {m.number} -->", ""]
     out += ["## Checkpoints", "", f"<!-- course:checkpoints {m.number} -->", ""]
     if m.hints:
         out += ["## Hints", "", f"<!-- course:hints {m.number} -->", ""]
@@ -171,6 +182,26 @@ def checkpoints_table(m) -> str:
     if not m.checkpoints:
         return "*This module declares no checkpoints yet.*"
     return "\n".join(rows)
+
+
+def changes_block(m, page) -> str:
+    """Module N's start as module N-1's solution plus the paths module.toml declares, each with why."""
+    if not m.builds_on:
+        return f"*Module {m.number} starts the course: its start is the flat shop, built on no earlier module.*"
+    previous = module_by_number(m.builds_on)
+    since = (f"[module {previous.number}'s solution]({rel(page, page_path(previous))})" if previous
+             else f"module {m.builds_on}'s solution")
+    start = m.start.relative_to(ROOT).as_posix()
+    out = [f"This module starts from {since}: the refactors of the earlier modules are in place. Only these "
+           f"paths differ; the course's test `tests/course/test_progression.py` proves that nothing else does.", "",
+           "| path in the shop | what changed |", "|---|---|"]
+    for change in m.start_changes:
+        gone = "" if (m.start / change.path).exists() else " (removed)"
+        out.append(f"| `{change.path}`{gone} | {cell(change.why)} |")
+    out += ["", f"Each path is relative to the shop tree (`{start}/`, or your `workspace/{m.name}/`)."]
+    if not m.start_changes:
+        out = [f"*Module {m.number}'s start is {since}, unchanged.*"]
+    return "\n".join(out)
 
 
 def hints_block(m) -> str:
@@ -481,9 +512,60 @@ class ReadmeLinks(Preprocessor):
         return out
 
 
+def bench_value(key: str, figures: dict) -> str | None:
+    """A measured figure as a reader wants it: 36.4 -> '36 ms', 1285.98 -> '1.3 s', 0.896 -> '0.90x'."""
+    value = figures
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if key.endswith("_ms"):
+        if value >= 1000:
+            return f"{value / 1000:.1f} s"
+        return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+    if key.endswith("_s"):
+        return f"{value:.1f} s"
+    if "_over_" in key:
+        return f"{value:.2f}x"
+    return f"{value:g}"
+
+
+def fill_bench(text: str, figures: dict, where: str = "") -> str:
+    def replace(match: re.Match) -> str:
+        value = bench_value(match.group(1), figures)
+        if value is None:
+            log.warning(f"{where}: {{{{ bench:{match.group(1)} }}}} is not a figure of docs/data/bench.json")
+            return "(not measured yet)"
+        return value
+    return BENCH.sub(replace, text)
+
+
+def bench_figures() -> dict:
+    import json
+
+    try:
+        return json.loads(BENCH_DATA.read_text(encoding="utf-8")).get("figures", {})
+    except (OSError, ValueError) as exc:
+        log.warning(f"docs/data/bench.json cannot be read: {exc}")
+        return {}
+
+
+class BenchFigures(Preprocessor):
+    """After snippets have inlined the READMEs: every {{ bench:KEY }} becomes the measured figure."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if not BENCH.search(text):
+            return lines
+        return fill_bench(text, bench_figures(), "a page").split("\n")
+
+
 class ReadmeLinksExtension(Extension):
     def extendMarkdown(self, md) -> None:  # noqa: N802 - Markdown's API
         md.preprocessors.register(ReadmeLinks(md), "course_readme_links", 31.5)
+        md.preprocessors.register(BenchFigures(md), "course_bench_figures", 31.4)
 
 
 def readme_images(m) -> list[str]:
@@ -553,6 +635,12 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
             return all_checkpoints(page)
         if kind == "cli":
             return cli_reference()
+        if kind == "changes":
+            m = module_by_number(arg or "")
+            if m is None:
+                log.warning(f"{page.file.src_uri}: <!-- course:changes {arg} --> names no module")
+                return ""
+            return changes_block(m, page)
         if kind in ("checkpoints", "hints", "check"):
             m = module_by_number(arg or "")
             if m is None:
