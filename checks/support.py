@@ -7,10 +7,6 @@ target and on a real account.
 from __future__ import annotations
 
 import ast
-import hashlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -27,7 +23,11 @@ from workshop.deploy.logs import Report as Report
 from workshop.deploy.logs import log_lines as log_lines
 from workshop.deploy.logs import reports as reports
 from workshop.deploy.target import NotOnThisTarget as NotOnThisTarget
-from workshop.tree import NOT_SOURCE, source_files
+from workshop.tree import source_files
+from workshop.unit_tests import UnitTestRun
+from workshop.unit_tests import folder_digest as folder_digest
+from workshop.unit_tests import passed_before as passed_before
+from workshop.unit_tests import remember_pass as remember_pass
 
 
 class CheckpointFailed(AssertionError):
@@ -130,63 +130,6 @@ def imported_modules(path: Path) -> list[tuple[str, int]]:
 
 # -- a service's own unit tests ---------------------------------------------------------------
 
-UNCOPIED = NOT_SOURCE
-
-
-def folder_digest(root: Path) -> str:
-    """A digest of every file under root (relative path and bytes): the same folder, the same digest."""
-    digest = hashlib.sha256(f"{sys.version}\0{sys.executable}\0".encode())
-    for path in sorted(p for p in root.rglob("*") if not UNCOPIED.intersection(p.relative_to(root).parts)):
-        name = path.relative_to(root).as_posix().encode() + b"\0"
-        if path.is_symlink():  # a link is what it says, wherever it leads (or fails to)
-            digest.update(b"link\0" + name + os.readlink(path).encode() + b"\0")
-        elif path.is_file():
-            digest.update(name + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _passes_dir() -> Path:
-    return Path(os.environ.get("WORKSHOP_STATE", Path.cwd() / ".workshop")) / "unit-test-passes"
-
-
-def passed_before(key: str) -> bool:
-    """Whether a deterministic judgement keyed by a digest of everything it reads passed before."""
-    return (_passes_dir() / key).exists()
-
-
-def remember_pass(key: str) -> None:
-    """Record a pass (never a failure: a failing judgement always runs again and shows fresh evidence)."""
-    _passes_dir().mkdir(parents=True, exist_ok=True)
-    (_passes_dir() / key).touch()
-
-
-class UnitTests:
-    """`pytest` in a service folder, started now, in a process of its own.
-
-    A folder whose every file is byte for byte one that passed before (same interpreter) is not
-    run again: its tests read only the folder (moto mocks, no network), so they would pass
-    again. Failures are never remembered, so a failing run always shows fresh output.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.digest = folder_digest(folder)
-        self.remembered = (_passes_dir() / self.digest).exists()
-        self._process = None if self.remembered else subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--rootdir", str(folder)],
-            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def result(self, timeout: float) -> tuple[int, str]:
-        """(exit code, output); raises subprocess.TimeoutExpired after killing a run that hangs."""
-        if self._process is None:
-            return 0, "passed before with these very files"
-        try:
-            output, _ = self._process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.communicate()
-            raise
-        if self._process.returncode == 0:
-            _passes_dir().mkdir(parents=True, exist_ok=True)
-            (_passes_dir() / self.digest).touch()
-        return self._process.returncode, output
+def unit_tests(folder: Path) -> UnitTestRun:
+    """`pytest` in a service folder copied alone, started now; not re-run on bytes that passed before."""
+    return UnitTestRun(["-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--rootdir", "."], cwd=folder, root=folder)

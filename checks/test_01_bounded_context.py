@@ -16,7 +16,6 @@ import pytest
 from checks.advice import fault_behind, template_label
 from checks.support import (
     NotOnThisTarget,
-    UnitTests,
     api_for_route,
     api_routes,
     api_urls,
@@ -27,6 +26,7 @@ from checks.support import (
     passed_before,
     python_files,
     remember_pass,
+    unit_tests,
 )
 from workshop.tree import NOT_SOURCE, copy_ignoring
 
@@ -340,7 +340,7 @@ def test_each_service_deploys_and_tests_alone(target, deployment, workspace, sta
             continue
         copies.append((index, label, alone))
         # the unit tests run while the copies deploy: both take seconds, on different processes
-        runs.append((label, UnitTests(alone)))  # a folder that passed before with these very files is not re-run
+        runs.append((label, unit_tests(alone)))  # a folder that passed before with these very files is not re-run
     for _index, label, alone in copies:  # packaged and transformed from the lone folder, as a deploy would
         try:
             errors = target.validate_tree(alone)

@@ -1,15 +1,25 @@
-"""checks/support.UnitTests: a service folder's unit tests, not re-run for a folder that passed as it is."""
+"""workshop.unit_tests: a project's unit tests, not run again on the very bytes that passed."""
 
 from __future__ import annotations
 
-from checks.support import UnitTests, folder_digest
+import pytest
+
+from checks.support import unit_tests
+from workshop.unit_tests import UnitTestRun, folder_digest
 
 
-def service(tmp_path, body: str):
-    folder = tmp_path / "svc"
+@pytest.fixture(autouse=True)
+def state(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path / "state"))
+
+
+def service(where, body: str, runs_to=None):
+    """A service folder whose one test appends to a file (under where, unless runs_to says) each time it runs."""
+    folder = where / "svc"
     (folder / "tests").mkdir(parents=True, exist_ok=True)
     (folder / "tests" / "test_it.py").write_text(
-        f"import pathlib\ndef test_it():\n    pathlib.Path({str(tmp_path / 'runs')!r}).open('a').write('x')\n    {body}\n")
+        f"import pathlib\ndef test_it():\n    pathlib.Path({str(runs_to or where / 'runs')!r}).open('a').write('x')\n"
+        f"    {body}\n")
     return folder
 
 
@@ -18,25 +28,59 @@ def runs(tmp_path) -> int:
     return len(marker.read_text()) if marker.exists() else 0
 
 
-def test_a_folder_that_passed_is_not_run_again_until_a_byte_changes(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path / "state"))
+def test_a_folder_that_passed_is_not_run_again_until_what_it_read_changes(tmp_path):
     folder = service(tmp_path, "assert True")
-    assert UnitTests(folder).result(120)[0] == 0
-    again = UnitTests(folder)
+    assert unit_tests(folder).result(120)[0] == 0
+    again = unit_tests(folder)
     assert again.remembered and again.result(120)[0] == 0 and runs(tmp_path) == 1
     (folder / "tests" / "__pycache__").mkdir()
-    (folder / "tests" / "__pycache__" / "x.pyc").write_bytes(b"noise")  # not part of the service
-    assert UnitTests(folder).remembered
-    (folder / "src.py").write_text("# one more file\n")
-    assert UnitTests(folder).result(120)[0] == 0 and runs(tmp_path) == 2
+    (folder / "tests" / "__pycache__" / "x.pyc").write_bytes(b"noise")  # derived, not the service's
+    assert unit_tests(folder).remembered
+    (folder / "tests" / "test_more.py").write_text("def test_more():\n    pass\n")  # collection sees it
+    assert unit_tests(folder).result(120)[0] == 0 and runs(tmp_path) == 2
 
 
-def test_a_failing_folder_runs_every_time(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path / "state"))
+def test_a_failing_folder_runs_every_time(tmp_path):
     folder = service(tmp_path, "assert False, 'boom'")
-    code, output = UnitTests(folder).result(120)
+    code, output = unit_tests(folder).result(120)
     assert code == 1 and "boom" in output
-    assert UnitTests(folder).result(120)[0] == 1 and runs(tmp_path) == 2
+    assert unit_tests(folder).result(120)[0] == 1 and runs(tmp_path) == 2
+
+
+def repository(tmp_path, name: str):
+    """A service whose tests import the repository's shared layer from outside the service folder."""
+    root = tmp_path / name
+    layer = root / "layers" / "shared"
+    layer.mkdir(parents=True)
+    (layer / "shared.py").write_text("ANSWER = 42\n")
+    folder = service(root, "import shared; assert shared.ANSWER == 42", runs_to=tmp_path / "runs")
+    (folder / "tests" / "conftest.py").write_text(
+        "import pathlib, sys\nsys.path.insert(0, str(pathlib.Path(__file__).parents[2] / 'layers' / 'shared'))\n")
+    (root / ".github").mkdir()
+    (root / ".github" / "deploy.yml").write_text("jobs: {}\n")
+    return root, folder
+
+
+def run_tests(root, folder, env=None) -> UnitTestRun:
+    return UnitTestRun(["-m", "pytest", "-q", "-p", "no:cacheprovider"], folder, root, key_env=env)
+
+
+def test_what_a_run_reads_outside_its_folder_counts_and_nothing_else_does(tmp_path):
+    root, folder = repository(tmp_path, "repo")
+    assert run_tests(root, folder).result(120)[0] == 0 and runs(tmp_path) == 1
+    (root / ".github" / "deploy.yml").write_text("jobs: {changed: {}}\n")  # never read by the tests
+    assert run_tests(root, folder).remembered
+    (root / "layers" / "shared" / "shared.py").write_text("ANSWER = 41\n")  # imported by the tests
+    again = run_tests(root, folder)
+    assert not again.remembered and again.result(120)[0] == 1
+
+
+def test_a_copy_of_the_same_tree_elsewhere_is_recognised_but_not_with_another_environment(tmp_path):
+    root, folder = repository(tmp_path, "one")
+    assert run_tests(root, folder).result(120)[0] == 0
+    other_root, other_folder = repository(tmp_path, "two")
+    assert run_tests(other_root, other_folder).remembered
+    assert not run_tests(other_root, other_folder, env={"STAGE": "prod"}).remembered
 
 
 def test_the_digest_is_of_contents_not_of_where_the_folder_is(tmp_path):

@@ -25,7 +25,8 @@ def print_run(result: PipelineRun, console: Console) -> None:
         for step in steps:
             cells = ["", "", "", str(job.status)]
             if isinstance(step, CheckResult):
-                cells = [("smoke test: " if step.smoke else "unit tests: ") + step.step, "", "", str(step.status)]
+                again = " [dim](not re-run: these files passed before)[/]" if step.remembered else ""
+                cells = [("smoke test: " if step.smoke else "unit tests: ") + step.step + again, "", "", str(step.status)]
             elif isinstance(step, BuildResult):
                 cells = [f"sam build {step.template}", "", step.build, str(step.status)]
             elif isinstance(step, DeployResult):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..localcloud.safety import ACCOUNTS, access_key_for
 from ..tree import copy_ignoring
+from ..unit_tests import UnitTestRun
 from .identity import AssumeRoleFailed, Bootstrap, assume, role_deployer, session_environment, subject
 from .workflow import Build, Check, Credentials, Job, SamDeploy, Workflow, load_workflow
 
@@ -65,6 +66,7 @@ class CheckResult:
     smoke: bool  # after a deploy of its job: a smoke test; else unit tests
     status: StepStatus
     message: str = ""
+    remembered: bool = False  # unit tests that passed before on these very files, not run again
 
 
 @dataclass
@@ -392,16 +394,23 @@ def _run_check(check: Check, result: PipelineRun) -> CheckResult:
         done.message = str(exc)
         return done
     try:
-        finished = subprocess.run([sys.executable, *arguments], cwd=check.workdir, env=env,
-                                  capture_output=True, text=True, timeout=CHECK_TIMEOUT, check=False)
+        if check.runs_pytest and not check.is_smoke_test:  # unit tests: not re-run on bytes that passed
+            assert result.parsed is not None
+            tests = UnitTestRun(arguments, check.workdir, result.parsed.root, key_env=check.env, env=env)
+            returncode, output = tests.result(CHECK_TIMEOUT)
+            done.remembered = tests.remembered
+        else:
+            finished = subprocess.run([sys.executable, *arguments], cwd=check.workdir, env=env,
+                                      capture_output=True, text=True, timeout=CHECK_TIMEOUT, check=False)
+            returncode, output = finished.returncode, finished.stdout + finished.stderr
     except subprocess.TimeoutExpired:
         done.message = f"`{check.command}` did not finish within {CHECK_TIMEOUT} s"
         return done
     except OSError as exc:
         done.message = f"`{check.command}` could not start: {exc}"
         return done
-    if finished.returncode != 0:
-        lines = [line for line in (finished.stdout + finished.stderr).splitlines() if line.strip()]
+    if returncode != 0:
+        lines = [line for line in output.splitlines() if line.strip()]
         done.message = f"`{check.command}` failed: {' / '.join(lines[-2:])[:300]}"
         return done
     done.status = StepStatus.PASSED
