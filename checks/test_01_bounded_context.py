@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,9 @@ from checks.support import (
     remember_pass,
     unit_tests,
 )
+from workshop.deploy.layout import find_templates
 from workshop.tree import NOT_SOURCE, copy_ignoring
+from workshop.unit_tests import UnitTestRun
 
 DOMAIN_ROUTES = {
     "products": ("GET", "/products"),
@@ -317,40 +320,71 @@ def _call(http, apigateway, stacks, domain):
     return http.get(f"{url}products")
 
 
+@dataclass
+class Alone:
+    """A service folder copied alone into an empty folder, with its unit tests started."""
+
+    copy: Path
+    links_out: list[str]  # links that lead outside the folder: what they reach is not there alone
+    tests: UnitTestRun | None  # None: the folder has no unit tests
+
+
+def _copy_alone(root: Path, where: Path) -> Alone:
+    alone = where / root.name
+    # links are copied as links: what a link reaches outside the folder is not there when it stands alone
+    shutil.copytree(root, alone, symlinks=True, ignore=copy_ignoring())
+    links_out = [f"{link.relative_to(alone).as_posix()} is a link to {os.readlink(link)}, outside the folder"
+                 for link in sorted(alone.rglob("*")) if link.is_symlink()
+                 and not (link.parent / os.readlink(link)).resolve().is_relative_to(alone.resolve())]
+    has_tests = list(alone.rglob("test_*.py")) or list(alone.rglob("*_test.py"))
+    return Alone(alone, links_out, unit_tests(alone) if has_tests else None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def services_alone(request, workspace, tmp_path_factory):
+    """Each template's folder copied alone, its unit tests started before anything deploys: they take
+    seconds in processes of their own, while the tree deploys and the other checkpoints run."""
+    if not any((m := item.get_closest_marker("checkpoint")) and m.args[0] == "01.5" for item in request.session.items):
+        yield {}
+        return
+    where = tmp_path_factory.mktemp("alone")
+    started: dict[Path, Alone] = {}
+    for root in sorted({t.parent for t in find_templates(workspace)}):
+        started[root] = _copy_alone(root, where / f"alone{len(started)}")
+    yield started
+    for alone in started.values():
+        if alone.tests is not None:
+            alone.tests.close()  # a run 01.5 never waited for (it stopped early) is not left behind
+
+
 @pytest.mark.checkpoint("01.5", points=2)
-def test_each_service_deploys_and_tests_alone(target, deployment, workspace, stack_prefix, tmp_path):
+def test_each_service_deploys_and_tests_alone(target, deployment, workspace, services_alone, tmp_path):
     """Each service folder, copied alone into an empty folder, deploys and passes its own unit tests."""
     roots = _service_roots(deployment)
     expect(len(roots) >= 2, "the shop is one folder, not services that stand alone",
            "split it into service folders, each with template.yaml, code and tests/")
     _expect_no_enclosing_template(deployment, workspace)
     problems = []
-    runs, copies = [], []
+    copies = []
     for index, root in enumerate(roots):
-        alone = tmp_path / f"alone{index}" / root.name
-        # links are copied as links: what a link reaches outside the folder is not there when it stands alone
-        shutil.copytree(root, alone, symlinks=True,
-                        ignore=copy_ignoring())
+        alone = services_alone.get(root) or _copy_alone(root, tmp_path / f"alone{index}")  # started already, mostly
         label = root.relative_to(workspace).as_posix() if root != workspace else "the tree's root"
-        problems += [f"{label}/{link.relative_to(alone).as_posix()} is a link to {os.readlink(link)}, outside the folder"
-                     for link in sorted(alone.rglob("*")) if link.is_symlink()
-                     and not (link.parent / os.readlink(link)).resolve().is_relative_to(alone.resolve())]
-        if not list(alone.rglob("test_*.py")) and not list(alone.rglob("*_test.py")):
+        problems += [f"{label}/{link}" for link in alone.links_out]
+        if alone.tests is None:
             problems.append(f"{label} has no unit tests")
             continue
-        copies.append((index, label, alone))
-        # the unit tests run while the copies deploy: both take seconds, on different processes
-        runs.append((label, unit_tests(alone)))  # a folder that passed before with these very files is not re-run
-    for _index, label, alone in copies:  # packaged and transformed from the lone folder, as a deploy would
+        copies.append((label, alone))
+    for label, alone in copies:  # packaged and transformed from the lone folder, as a deploy would
         try:
-            errors = target.validate_tree(alone)
+            errors = target.validate_tree(alone.copy)
         except NotOnThisTarget:  # on aws, `sam build` judged each template when the learner deployed
             errors = {}
         for _template, error in errors.items():
             problems.append(f"{label} does not deploy alone: {error}")
-    for label, run in runs:
+    for label, alone in copies:
+        assert alone.tests is not None
         try:
-            returncode, output = run.result(timeout=180)
+            returncode, output = alone.tests.result(timeout=180)
         except subprocess.TimeoutExpired:
             problems.append(f"{label}: unit tests still running after 180 s")
             continue

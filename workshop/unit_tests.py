@@ -137,6 +137,13 @@ class UnitTestRun:
         finally:
             self._reads.unlink(missing_ok=True)
 
+    def close(self) -> None:
+        """Stop a run nobody waited for, and forget its scratch file."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+        self._reads.unlink(missing_ok=True)
+
     def _remember(self) -> None:
         try:
             reads = json.loads(self._reads.read_text())
