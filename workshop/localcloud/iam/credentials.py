@@ -143,16 +143,15 @@ def web_identity_session(endpoint_url: str, role_arn: str, subject: str, *, issu
     `repo:OWNER/REPO:environment:production`. The role's trust policy decides (federation.py);
     a refusal raises botocore's ClientError (AccessDenied: "Not authorized to perform
     sts:AssumeRoleWithWebIdentity", or InvalidIdentityToken)."""
-    import boto3
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    from ..safety import RealAwsRefused, is_loopback_url, refuse_non_loopback
+    from ..safety import RealAwsRefused, boto3_session, is_loopback_url, refuse_non_loopback
     from .federation import unsigned_token
 
     if not is_loopback_url(endpoint_url):
         raise RealAwsRefused(f"the local cloud must be on a loopback address, not {endpoint_url}")
-    sts = boto3.Session(region_name=region).client("sts", endpoint_url=endpoint_url,
+    sts = boto3_session(region_name=region).client("sts", endpoint_url=endpoint_url,
                                                     config=Config(signature_version=UNSIGNED))
     sts.meta.events.register("before-send", refuse_non_loopback)
     answer = sts.assume_role_with_web_identity(
@@ -162,11 +161,9 @@ def web_identity_session(endpoint_url: str, role_arn: str, subject: str, *, issu
 
 
 def _session_of(endpoint_url: str, credentials: dict, region: str):
-    import boto3
+    from ..safety import boto3_session, refuse_non_loopback
 
-    from ..safety import refuse_non_loopback
-
-    session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+    session = boto3_session(aws_access_key_id=credentials["AccessKeyId"],
                             aws_secret_access_key=credentials["SecretAccessKey"],
                             aws_session_token=credentials["SessionToken"], region_name=region)
     session.events.register("before-send", refuse_non_loopback)
