@@ -67,10 +67,11 @@ def api_urls(stacks: Mapping[str, Any]) -> list[Api]:
 def api_routes(apigateway, rest_api_id: str) -> dict[tuple[str, str], dict]:
     """(METHOD, resource path) -> the method with its integration, read from API Gateway."""
     routes = {}
-    for resource in apigateway.get_resources(restApiId=rest_api_id, limit=500)["items"]:
-        for method in resource.get("resourceMethods", {}) or {}:
-            routes[(method, resource["path"])] = apigateway.get_method(
-                restApiId=rest_api_id, resourceId=resource["id"], httpMethod=method)
+    # embed=methods: each method with its integration in the one answer, not a GetMethod call each
+    for resource in apigateway.get_resources(restApiId=rest_api_id, limit=500, embed=["methods"])["items"]:
+        for method, embedded in (resource.get("resourceMethods", {}) or {}).items():
+            routes[(method, resource["path"])] = embedded if embedded and "httpMethod" in embedded else (
+                apigateway.get_method(restApiId=rest_api_id, resourceId=resource["id"], httpMethod=method))
     return routes
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..course import state_root
 from ..localcloud import sam_transform
 from ..localcloud.safety import account_id, local_session, region_of
 from . import template as templates
@@ -20,13 +25,53 @@ from .validate import validate as validate_template
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 
+TRANSFORMS_KEPT = 500  # cached transform results; the oldest go first
+
+
 def transform(template: dict[str, Any], parameters: dict[str, str], account: str, region: str,
               stack_name: str) -> dict[str, Any]:
-    """The template with the SAM transform applied (localcloud/sam_transform.py); DeployError if refused."""
+    """The template with the SAM transform applied (localcloud/sam_transform.py); DeployError if refused.
+
+    The transform is deterministic, and importing and running aws-sam-translator costs 0.2 to 0.7 s
+    a template, so a result is kept under a digest of all it depends on (the packaged template,
+    parameters, account, region, stack name, the translator's version and our transform module):
+    an unchanged template is not transformed again by the next check."""
+    inputs = [template, parameters, account, region, stack_name, _transform_version()]
+    kept = _transforms() / (hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest() + ".json")
     try:
-        return sam_transform.transform(template, parameters, account, region, stack_name)
+        return json.loads(kept.read_text())
+    except (OSError, ValueError):
+        pass  # not transformed before (or a damaged record): transform now
+    try:
+        result = sam_transform.transform(template, parameters, account, region, stack_name)
     except sam_transform.TransformError as exc:
         raise DeployError(str(exc)) from None
+    _keep(kept, json.dumps(result))
+    return result
+
+
+def _transforms() -> Path:
+    return state_root() / "transforms"
+
+
+@functools.cache
+def _transform_version() -> str:
+    ours = hashlib.sha256(Path(sam_transform.__file__).read_bytes()).hexdigest()
+    return f"aws-sam-translator {importlib.metadata.version('aws-sam-translator')}, {ours}"
+
+
+def _keep(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(text)
+        partial.replace(path)  # whole or not at all: other processes read these
+        kept = list(path.parent.glob("*.json"))
+        if len(kept) > TRANSFORMS_KEPT:
+            for old in sorted(kept, key=lambda p: p.stat().st_mtime)[:len(kept) - TRANSFORMS_KEPT]:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache that cannot be written is only slower
 
 
 class LocalDeployer:
