@@ -1,0 +1,48 @@
+"""The local deploy keeps transform results by a digest of all they depend on."""
+
+from __future__ import annotations
+
+from workshop.deploy import local
+from workshop.localcloud import sam_transform
+
+TEMPLATE = {
+    "Transform": "AWS::Serverless-2016-10-31",
+    "Parameters": {"Stage": {"Type": "String"}},
+    "Resources": {"Fn": {"Type": "AWS::Serverless::Function",
+                         "Properties": {"Runtime": "python3.12", "Handler": "app.handler",
+                                        "CodeUri": "s3://bucket/key.zip", "MemorySize": 128}}},
+}
+
+
+def test_the_same_inputs_are_transformed_once_and_give_the_same_template(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
+    calls = []
+    original = sam_transform.transform
+    monkeypatch.setattr(sam_transform, "transform", lambda *a: calls.append(a) or original(*a))
+
+    first = local.transform(TEMPLATE, {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
+    again = local.transform(TEMPLATE, {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
+    assert again == first and len(calls) == 1
+    assert first["Resources"]["Fn"]["Type"] == "AWS::Lambda::Function"
+
+    local.transform(TEMPLATE, {"Stage": "prod"}, "123456789012", "us-east-1", "shop")  # another parameter
+    local.transform(TEMPLATE, {"Stage": "dev"}, "111111111111", "us-east-1", "shop")  # another account
+    changed = {**TEMPLATE, "Resources": {"Fn": {**TEMPLATE["Resources"]["Fn"], "Properties": {
+        **TEMPLATE["Resources"]["Fn"]["Properties"], "MemorySize": 256}}}}
+    assert local.transform(changed, {"Stage": "dev"}, "123456789012", "us-east-1", "shop")[
+        "Resources"]["Fn"]["Properties"]["MemorySize"] == 256
+    assert len(calls) == 4
+
+
+def test_a_refused_template_is_never_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
+    bad = {"Transform": "AWS::Serverless-2016-10-31",
+           "Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Handler": 3}}}}
+    for _ in range(2):
+        try:
+            local.transform(bad, {}, "123456789012", "us-east-1", "shop")
+        except local.DeployError:
+            pass
+        else:
+            raise AssertionError("the transform accepted a function without a runtime or code")
+    assert not list((tmp_path / "transforms").glob("*.json"))
