@@ -20,6 +20,7 @@ class LocalTarget(Target):
     def __init__(self, cloud_url: str, region: str | None = None) -> None:
         self.cloud_url = cloud_url
         self.region = region_of(region)  # --region, else AWS_REGION / AWS_DEFAULT_REGION, as the AWS CLI
+        self._deployers: dict[str, LocalDeployer] = {}
 
     def session(self, account: str = "default"):
         return local_session(self.cloud_url, account, self.region)
@@ -31,7 +32,10 @@ class LocalTarget(Target):
         return is_loopback_url(url)
 
     def deployer(self, account: str = "default") -> LocalDeployer:
-        return LocalDeployer(self.cloud_url, account, self.region)
+        """One per account, kept: a deployer's session and clients take a tenth of a second to make."""
+        if account not in self._deployers:
+            self._deployers[account] = LocalDeployer(self.cloud_url, account, self.region)
+        return self._deployers[account]
 
     def deploy_template(self, template: Path, stack: str, account: str = "default",
                         parameters: dict[str, str] | None = None, progress: Progress = _quiet) -> StackInfo:
