@@ -79,19 +79,30 @@ def use_solution(number: str) -> None:
     shutil.copytree(m.solution, m.workspace(), ignore=shutil.ignore_patterns("__pycache__", ".aws-sam"))
 
 
-@pytest.mark.slow
-def test_every_documented_command_runs_and_prints_what_the_pages_quote(learner):
+def test_every_line_the_tests_quote_stands_on_its_page():
     for page, _command, line in QUOTED:
         assert line.rstrip(": ") in " ".join(page.read_text().split()), (page.name, line)
-    shown = fenced_commands(learners_path())
-    assert "workshop check 01" in shown and "workshop logs 01" in shown and "workshop urls 01" in shown
-    seen: dict[str, str] = {}
 
-    def expect(command: str, codes: tuple[int, ...], stdin: str = "", key: str | None = None) -> str:
+
+class Session:
+    """The commands run so far and what each printed."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def expect(self, command: str, codes: tuple[int, ...], stdin: str = "", key: str | None = None) -> str:
         code, output = run(command, stdin)
         assert code in codes, (command, code, output[-2000:])
-        seen[key or command] = seen.get(key or command, "") + output
+        self.seen[key or command] = self.seen.get(key or command, "") + output
         return output
+
+
+@pytest.mark.slow
+def test_the_readme_learners_path_runs_and_prints_what_the_pages_quote(learner):
+    shown = fenced_commands(learners_path())
+    assert "workshop check 01" in shown and "workshop logs 01" in shown and "workshop urls 01" in shown
+    session = Session()
+    seen, expect = session.seen, session.expect
 
     # README, the learner's path, in its order: the first check meets the start's failures
     for command in shown:
@@ -114,8 +125,18 @@ def test_every_documented_command_runs_and_prints_what_the_pages_quote(learner):
     assert "Hint 1/" in seen["workshop hint 01"]
     assert "Monthly cost" in seen["workshop cost 01"] and "API Gateway" in seen["workshop cost 01"]  # a line per service
     assert "Cleared the recorded progress of module 01" in seen["workshop reset 01"]
+    for _page, command, line in QUOTED:
+        if "All checkpoints" in line:
+            assert line in seen[command]
+        elif "Start with" in line:
+            assert line in seen["start check"]
 
-    # docs/troubleshooting.md: its commands, on the reference solution again
+
+@pytest.mark.slow
+def test_the_troubleshooting_page_commands_run_and_print_what_it_quotes(learner):
+    """docs/troubleshooting.md: its commands, on the reference solution, in a checkout of their own."""
+    session = Session()
+    seen, expect = session.seen, session.expect
     troubleshooting = TROUBLESHOOTING.read_text()
     use_solution("01")
     for command in fenced_commands(troubleshooting):
@@ -138,9 +159,4 @@ def test_every_documented_command_runs_and_prints_what_the_pages_quote(learner):
         if "services/cart/template.yaml" in line:
             assert " ".join(line.split()) in unwrapped, broken
     assert unwrapped.count("Ref CartTabel") == 1  # shown once, not under each checkpoint
-    for _page, command, line in QUOTED:
-        if "All checkpoints" in line:
-            assert line in seen[command]
-        elif "Start with" in line:
-            assert line in seen["start check"]
     assert not set(NOT_RUN) - set(inline_commands(troubleshooting)), "NOT_RUN names a command the page no longer shows"
