@@ -350,7 +350,10 @@ def services_alone(request, workspace, tmp_path_factory):
     where = tmp_path_factory.mktemp("alone")
     started: dict[Path, Alone] = {}
     for root in sorted({t.parent for t in find_templates(workspace)}):
-        started[root] = _copy_alone(root, where / f"alone{len(started)}")
+        try:
+            started[root] = _copy_alone(root, where / f"alone{len(started)}")
+        except OSError:
+            continue  # 01.5 copies it again and says why it cannot; no other checkpoint is touched
     yield started
     for alone in started.values():
         if alone.tests is not None:

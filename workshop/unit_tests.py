@@ -101,7 +101,9 @@ class UnitTestRun:
         self.key = hashlib.sha256(json.dumps(
             [sys.version, sys.executable, arguments, where, sorted((key_env or {}).items())]).encode()).hexdigest()
         self.remembered = any(_still_true(self.root, record) for record in self._records())
-        self._reads = Path(tempfile.mkstemp(prefix="workshop-reads-", suffix=".json")[1])
+        handle, reads = tempfile.mkstemp(prefix="workshop-reads-", suffix=".json")
+        os.close(handle)  # the test process writes it
+        self._reads = Path(reads)
         self._process: subprocess.Popen[str] | None = None
         if not self.remembered:
             recording = {**(env if env is not None else os.environ), "WORKSHOP_READS_ROOT": str(self.root),
@@ -111,9 +113,8 @@ class UnitTestRun:
                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
 
     def _records(self) -> list[dict]:
-        folder = _store() / self.key
         records = []
-        for path in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[:RECORDS_KEPT]:
+        for path in _newest_first(_store() / self.key)[:RECORDS_KEPT]:
             try:
                 records.append(json.loads(path.read_text()))
             except (OSError, ValueError):
@@ -150,6 +151,8 @@ class UnitTestRun:
         except (OSError, ValueError):
             return  # the run did not say what it read (it replaced pytest's plugins): nothing to trust
         record = _evidence(self.root, reads)
+        if not record["files"]:
+            return  # it read nothing of the tree (its tests live elsewhere): nothing it could vouch for
         text = json.dumps(record, sort_keys=True)
         folder = _store() / self.key
         folder.mkdir(parents=True, exist_ok=True)
@@ -157,6 +160,18 @@ class UnitTestRun:
         partial = final.with_suffix(f".{os.getpid()}.partial")
         partial.write_text(text)
         partial.replace(final)
+        for stale in _newest_first(folder)[RECORDS_KEPT:]:
+            stale.unlink(missing_ok=True)
+
+
+def _newest_first(folder: Path) -> list[Path]:
+    found = []
+    for path in folder.glob("*.json"):
+        try:
+            found.append((path.stat().st_mtime, path))
+        except OSError:
+            continue  # removed by another process meanwhile
+    return [path for _, path in sorted(found, reverse=True)]
 
 
 def _with_recorder(arguments: list[str]) -> list[str]:
