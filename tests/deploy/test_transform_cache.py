@@ -46,3 +46,18 @@ def test_a_refused_template_is_never_kept(tmp_path, monkeypatch):
         else:
             raise AssertionError("the transform accepted a function without a runtime or code")
     assert not list((tmp_path / "transforms").glob("*.json"))
+
+
+def test_the_stack_name_counts_only_where_the_template_names_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
+    calls = []
+    original = sam_transform.transform
+    monkeypatch.setattr(sam_transform, "transform", lambda *a: calls.append(a) or original(*a))
+    local.transform(TEMPLATE, {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
+    local.transform(TEMPLATE, {"Stage": "dev"}, "123456789012", "us-east-1", "shop-broken")
+    assert len(calls) == 1  # nothing in it reads the stack name
+    named = {**TEMPLATE, "Resources": {"Fn": {**TEMPLATE["Resources"]["Fn"], "Properties": {
+        **TEMPLATE["Resources"]["Fn"]["Properties"], "Description": {"Fn::Sub": "${AWS::StackName} function"}}}}}
+    local.transform(named, {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
+    local.transform(named, {"Stage": "dev"}, "123456789012", "us-east-1", "shop-broken")
+    assert len(calls) == 3

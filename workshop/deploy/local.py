@@ -34,10 +34,14 @@ def transform(template: dict[str, Any], parameters: dict[str, str], account: str
 
     The transform is deterministic, and importing and running aws-sam-translator costs 0.2 to 0.7 s
     a template, so a result is kept under a digest of all it depends on (the packaged template,
-    parameters, account, region, stack name, the translator's version and our transform module):
-    an unchanged template is not transformed again by the next check."""
-    inputs = [template, parameters, account, region, stack_name, _transform_version()]
-    kept = _transforms() / (hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest() + ".json")
+    parameters, account, region, the stack name where the template names it, the translator's
+    version and our transform module): an unchanged template is not transformed again."""
+    text = json.dumps(template, sort_keys=True, default=str)
+    # the translator reads the stack name only where the template names it (a Ref or Sub of
+    # AWS::StackName): otherwise the same template under another stack name transforms the same
+    named = stack_name if "AWS::StackName" in text else None
+    inputs = json.dumps([text, parameters, account, region, named, _transform_version()], sort_keys=True)
+    kept = _transforms() / (hashlib.sha256(inputs.encode()).hexdigest() + ".json")
     try:
         return json.loads(kept.read_text())
     except (OSError, ValueError):
