@@ -6,7 +6,6 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..course import state_root
 from ..localcloud import sam_transform
 from ..localcloud.safety import account_id, local_session, region_of
+from . import kept
 from . import template as templates
 from .package import package
 from .target import DeployError, StackInfo, describe_stack
@@ -25,7 +24,7 @@ from .validate import validate as validate_template
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 
-TRANSFORMS_KEPT = 500  # cached transform results; the oldest go first
+TRANSFORMS, TRANSFORMS_KEPT = "transforms", 500  # kept transform results; the oldest go first
 
 
 def transform(template: dict[str, Any], parameters: dict[str, str], account: str, region: str,
@@ -41,41 +40,23 @@ def transform(template: dict[str, Any], parameters: dict[str, str], account: str
     # AWS::StackName): otherwise the same template under another stack name transforms the same
     named = stack_name if "AWS::StackName" in text else None
     inputs = json.dumps([text, parameters, account, region, named, _transform_version()], sort_keys=True)
-    kept = _transforms() / (hashlib.sha256(inputs.encode()).hexdigest() + ".json")
+    key = hashlib.sha256(inputs.encode()).hexdigest() + ".json"
     try:
-        return json.loads(kept.read_text())
-    except (OSError, ValueError):
+        return json.loads(kept.read(TRANSFORMS, key) or b"")
+    except ValueError:
         pass  # not transformed before (or a damaged record): transform now
     try:
         result = sam_transform.transform(template, parameters, account, region, stack_name)
     except sam_transform.TransformError as exc:
         raise DeployError(str(exc)) from None
-    _keep(kept, json.dumps(result))
+    kept.keep(TRANSFORMS, key, json.dumps(result).encode(), TRANSFORMS_KEPT)
     return result
-
-
-def _transforms() -> Path:
-    return state_root() / "transforms"
 
 
 @functools.cache
 def _transform_version() -> str:
     ours = hashlib.sha256(Path(sam_transform.__file__).read_bytes()).hexdigest()
     return f"aws-sam-translator {importlib.metadata.version('aws-sam-translator')}, {ours}"
-
-
-def _keep(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(text)
-        partial.replace(path)  # whole or not at all: other processes read these
-        kept = list(path.parent.glob("*.json"))
-        if len(kept) > TRANSFORMS_KEPT:
-            for old in sorted(kept, key=lambda p: p.stat().st_mtime)[:len(kept) - TRANSFORMS_KEPT]:
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a cache that cannot be written is only slower
 
 
 class LocalDeployer:
