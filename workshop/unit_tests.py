@@ -22,14 +22,18 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import kept
 from .course import state_root
 from .tree import NOT_SOURCE
 
 RECORDS_KEPT = 16  # passing records per command: a learner going back and forth, the fairness suite's copies
 
 
+PASSES = "unit-test-passes"
+
+
 def _store() -> Path:
-    return state_root() / "unit-test-passes"
+    return state_root() / PASSES
 
 
 def folder_digest(root: Path) -> str:
@@ -114,7 +118,7 @@ class UnitTestRun:
 
     def _records(self) -> list[dict]:
         records = []
-        for path in _newest_first(_store() / self.key)[:RECORDS_KEPT]:
+        for path in kept.newest_first(f"{PASSES}/{self.key}")[:RECORDS_KEPT]:
             try:
                 records.append(json.loads(path.read_text()))
             except (OSError, ValueError):
@@ -154,24 +158,8 @@ class UnitTestRun:
         if not record["files"]:
             return  # it read nothing of the tree (its tests live elsewhere): nothing it could vouch for
         text = json.dumps(record, sort_keys=True)
-        folder = _store() / self.key
-        folder.mkdir(parents=True, exist_ok=True)
-        final = folder / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
-        partial = final.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(text)
-        partial.replace(final)
-        for stale in _newest_first(folder)[RECORDS_KEPT:]:
-            stale.unlink(missing_ok=True)
-
-
-def _newest_first(folder: Path) -> list[Path]:
-    found = []
-    for path in folder.glob("*.json"):
-        try:
-            found.append((path.stat().st_mtime, path))
-        except OSError:
-            continue  # removed by another process meanwhile
-    return [path for _, path in sorted(found, reverse=True)]
+        kept.keep(f"{PASSES}/{self.key}", f"{hashlib.sha256(text.encode()).hexdigest()}.json", text.encode(),
+                  RECORDS_KEPT)
 
 
 def _with_recorder(arguments: list[str]) -> list[str]:

@@ -13,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import kept
 from ..localcloud import sam_transform
 from ..localcloud.safety import account_id, local_session, region_of
-from . import kept
 from . import template as templates
 from .package import package
 from .target import DeployError, StackInfo, describe_stack

@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
+from .. import kept
 from ..distributions import RUNTIME_PROVIDED, MissingDistribution, closure, read_requirements, top_level_paths
 from ..tree import NOT_SOURCE
-from . import kept
 from .template import TemplateError, _TemplateLoader
 
 UNZIPPED_LIMIT = 262_144_000  # bytes, function plus layers, as Lambda enforces

@@ -1,4 +1,5 @@
-"""Results a deploy keeps between processes, under the course state (`.workshop/<kind>/<key>`).
+"""Results kept between processes, under the course state (`.workshop/<kind>/<key>`): a deploy's
+transform results and code zips, the records of unit-test runs that passed.
 
 Each is deterministic in what its key digests, so a later check may use it instead of doing
 the work again. Written whole (write, then rename: other processes read these), the oldest
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..course import state_root
+from .course import state_root
 
 
 def _path(kind: str, key: str) -> Path:
@@ -31,16 +32,22 @@ def keep(kind: str, key: str, data: bytes, limit: int) -> None:
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
         partial.write_bytes(data)
         partial.replace(path)
-        kept = [p for p in path.parent.iterdir() if not p.name.endswith(".partial")]
-        if len(kept) > limit:
-            for old in sorted(kept, key=_age)[:len(kept) - limit]:
-                old.unlink(missing_ok=True)
+        for old in newest_first(kind)[limit:]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass
 
 
-def _age(path: Path) -> float:
+def newest_first(kind: str) -> list[Path]:
+    """What is kept of a kind, the newest first."""
+    found = []
     try:
-        return path.stat().st_mtime
+        for path in (state_root() / kind).iterdir():
+            if not path.name.endswith(".partial"):
+                try:
+                    found.append((path.stat().st_mtime, path))
+                except OSError:
+                    continue  # removed by another process meanwhile
     except OSError:
-        return 0.0  # gone already
+        return []
+    return [path for _, path in sorted(found, reverse=True)]
