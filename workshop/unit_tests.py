@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import kept
 from .course import state_root
-from .tree import NOT_SOURCE
+from .tree import NOT_SOURCE, is_ignored
 
 RECORDS_KEPT = 16  # passing records per command: a learner going back and forth, the fairness suite's copies
 
@@ -39,7 +39,7 @@ def _store() -> Path:
 def folder_digest(root: Path) -> str:
     """A digest of every file under root (relative path and bytes): the same folder, the same digest."""
     digest = hashlib.sha256(f"{sys.version}\0{sys.executable}\0".encode())
-    for path in sorted(p for p in root.rglob("*") if not NOT_SOURCE.intersection(p.relative_to(root).parts)):
+    for path in sorted(p for p in root.rglob("*") if not is_ignored(p.relative_to(root))):
         name = path.relative_to(root).as_posix().encode() + b"\0"
         if path.is_symlink():  # a link is what it says, wherever it leads (or fails to)
             digest.update(b"link\0" + name + os.readlink(path).encode() + b"\0")
@@ -77,7 +77,7 @@ def _listing_digest(folder: Path) -> str | None:
 
 
 def _counts(relative: str) -> bool:
-    return not NOT_SOURCE.intersection(Path(relative).parts)  # caches and build output are derived
+    return not is_ignored(Path(relative))  # caches and build output are derived
 
 
 def _evidence(root: Path, reads: dict[str, list[str]]) -> dict[str, dict[str, str | None]]:
