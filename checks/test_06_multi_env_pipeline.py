@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from checks.support import expect, fail
+from workshop import kept
 from workshop.deploy import samconfig
 from workshop.deploy import template as cfn_templates
 from workshop.deploy.intrinsics import (
@@ -52,7 +52,6 @@ APP_TYPES = FUNCTION_TYPES + ("AWS::Serverless::StateMachine", "AWS::StepFunctio
 SKIPPED = NOT_SOURCE | TEST_FOLDERS
 TEMPLATE_SUFFIXES = {".yaml", ".yml", ".json", ".template"}
 GITHUB_OIDC = "token.actions.githubusercontent.com"
-BIN = Path(sys.executable).parent
 # An access key id: four capitals then sixteen; spelt in pieces so this file holds none.
 KEY_ID = re.compile(r"\b(?:" + "AK" + "IA|AS" + "IA)" + r"[A-Z0-9]{16}\b")
 KEY_NAMES = re.compile(r"AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key")
@@ -244,14 +243,15 @@ def test_one_template_per_service_for_every_environment(workspace):
                "an Environment parameter, per-environment values from a mapping keyed by it, prod-only resources "
                "under a Condition, shared function settings in Globals.Function")
     paths = [p for copies in services.values() for p, _ in copies]
-    linter = BIN / "cfn-lint"
+    # cfn-lint reads the templates and its config files (.cfnlintrc here or at home), nothing else
+    configs = [folder / f".cfnlintrc{suffix}" for folder in (workspace, Path.home()) for suffix in ("", ".yaml", ".yml")]
     try:
-        lint = subprocess.run([str(linter if linter.exists() else "cfn-lint"), "--format", "parseable", "--",
-                               *[str(p) for p in paths]], capture_output=True, text=True, timeout=300, cwd=workspace, check=False)
+        lint = kept.run("cfn-lint", ["--format", "parseable", "--", *[_rel(workspace, p) for p in paths]], workspace,
+                        paths + configs, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
         fail(f"cfn-lint could not run: {exc}", "reinstall the course's environment (make setup)")
     # cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational
-    findings = [line.replace(str(workspace) + "/", "") for line in lint.stdout.splitlines() if line.strip()]
+    findings = [line for line in lint.stdout.splitlines() if line.strip()]
     expect(lint.returncode & 6 == 0 and lint.returncode < 16,
            f"cfn-lint: {'; '.join(findings[:2]) or lint.stderr.strip()[-200:]}",
            "run `cfn-lint services/*/template.yaml` and fix what it reports")
@@ -482,15 +482,14 @@ def test_workflow_is_valid_uses_oidc_and_stores_no_keys(workspace):
     """The workflows pass GitHub's schema, the deploying jobs ask for id-token: write, and no AWS key is stored anywhere."""
     workflows = find_workflows(workspace)
     expect(workflows, "no workflow in .github/workflows/", "add .github/workflows/deploy.yml")
-    checker = BIN / "check-jsonschema"
     for path in workflows:
-        try:
-            done = subprocess.run([str(checker if checker.exists() else "check-jsonschema"), "--builtin-schema",
-                                   "vendor.github-workflows", str(path)], capture_output=True, text=True, timeout=120, check=False)
+        try:  # the schema is built in: the workflow file is all it reads
+            done = kept.run("check-jsonschema", ["--builtin-schema", "vendor.github-workflows", _rel(workspace, path)],
+                            workspace, [path], timeout=120)
         except (OSError, subprocess.TimeoutExpired) as exc:
             fail(f"check-jsonschema could not run: {exc}", "reinstall the course's environment (make setup)")
         expect(done.returncode == 0, f"{_rel(workspace, path)} is not a valid GitHub workflow: "
-               f"{_schema_error(done.stdout + done.stderr, path)}",
+               f"{_schema_error(done.stdout + done.stderr, Path(_rel(workspace, path)))}",
                "fix the workflow's structure (check-jsonschema --builtin-schema vendor.github-workflows)")
     stored = []
     for path in _files(workspace, SKIPPED - {"tests"}):

@@ -81,9 +81,29 @@ def python312() -> str:
     return found
 
 
+@pytest.fixture(scope="module")
+def wheelhouse(python312, tmp_path_factory) -> Path:
+    """The wheels the solutions' requirements.txt need, downloaded once for this run: `sam build` runs
+    `pip download` per function, and pip reading the package index takes about 5 s each time."""
+    folder = tmp_path_factory.mktemp("wheelhouse")
+    requirements = sorted({line.strip() for m in course.modules()
+                           for path in m.solution.rglob("requirements.txt") if "tests" not in path.parts
+                           for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")})
+    if requirements:
+        subprocess.run([python312, "-m", "pip", "download", "--quiet", "--dest", str(folder), *requirements],
+                       check=True, timeout=600, capture_output=True)
+    return folder
+
+
+def offline_pip(wheelhouse: Path) -> dict[str, str]:
+    """sam build's pip, pointed at the wheelhouse only (the commands stay as the README writes them)."""
+    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("number", ROUTE_MODULES)
-def test_the_documented_aws_route_deploys_and_scores_full_marks(number, cloud, sam_bin, python312, tmp_path):
+def test_the_documented_aws_route_deploys_and_scores_full_marks(number, cloud, sam_bin, python312, wheelhouse,
+                                                                tmp_path):
     module = course.module(number)
     route = aws_route(module.path / "README.md")
     if route is None:
@@ -103,7 +123,7 @@ def test_the_documented_aws_route_deploys_and_scores_full_marks(number, cloud, s
         "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "SAM_CLI_TELEMETRY": "0",
         "SAM_CLI_POLL_DELAY": "0.5",  # stacks are complete at once here: don't wait 5 s between polls
-        "PIP_CACHE_DIR": str(Path.home() / ".cache" / "pip"),  # sam build's pip, cached across runs
+        **offline_pip(wheelhouse),
         "WORKSHOP_WORKSPACE": str(tmp_path / "workspace"),
         "WORKSHOP_STATE": str(tmp_path / "state"),
         "PYTHONPATH": str(course.ROOT),  # `workshop` from this tree

@@ -137,3 +137,22 @@ def test_moto_still_answers_code_locations_nobody_can_download():
     # patches/lambda_code.py: drop it when moto serves the packages
     assert "amazonaws.com/{self.code['S3Key']}" in inspect.getsource(lambda_models.LambdaFunction.get_code)
     assert '"Location": "s3://"' in inspect.getsource(lambda_models.LayerVersion.get_layer_version)
+
+
+def test_template_bodies_still_go_through_the_two_parsers_we_replace_and_parse_as_moto_would():
+    # patches/template_bodies.py replaces these two; moto's pure-Python YAML read JSON bodies too
+    import yaml
+    from moto.cloudformation.models import ChangeSet, Stack
+    from moto.cloudformation.utils import yaml_tag_constructor
+
+    from workshop.localcloud.patches.template_bodies import parse_body
+
+    assert "self.parse_template(self.template)" in inspect.getsource(Stack._parse_template)
+    assert "_parse_template()" in inspect.getsource(ChangeSet.__init__)
+    short = ("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n"
+             "      TableName: !Sub '${AWS::StackName}-t'\n      Tags: [{Key: a, Value: !GetAtt X.Arn}]\n"
+             "      Other: !Select [0, !GetAZs '']\n      Date: 2010-09-09\n      Flow: {a: 1}\n")
+    yaml.add_multi_constructor("", yaml_tag_constructor)
+    for body in (short, json.dumps({"Resources": {"T": {"Type": "X", "Properties": {"N": 1.5, "B": True, "S": "0"}}}}),
+                 "{Resources: {T: {Type: X}}}"):
+        assert parse_body(body) == yaml.load(body, Loader=yaml.Loader), body  # moto's own reading

@@ -16,8 +16,10 @@ from pathlib import Path
 import httpx
 from botocore.exceptions import ClientError
 
+from ..localcloud.safety import is_loopback_url
 from .clean import MANAGED_TAG
 from .layout import find_templates, stack_name
+from .local_target import LocalTarget
 from .target import (
     PREFIX_TAG,
     DeployError,
@@ -41,7 +43,6 @@ class AwsTarget(Target):
     name = "aws"
     real_account = True
     grading_deploys = False  # the learner's account: a check judges what is there and never deploys
-    log_delivery_s = 90.0  # CloudWatch Logs usually shows an event within seconds, sometimes a minute
 
     def __init__(self, region: str | None = None, profile: str | None = None,
                  profiles: Mapping[str, str] | None = None) -> None:
@@ -49,6 +50,13 @@ class AwsTarget(Target):
         self.profile = profile
         self.profiles = dict(profiles or {})  # account name (dev, prod, ...) -> the AWS profile that reaches it
         self._sizes: dict[str, int | None] = {}
+
+    @property
+    def log_delivery_s(self) -> float:  # type: ignore[override]
+        """CloudWatch Logs usually shows an event within seconds, sometimes a minute; an endpoint on
+        this machine (AWS_ENDPOINT_URL at the local cloud posing as an account) writes it at once."""
+        endpoint = self.session().client("logs").meta.endpoint_url
+        return LocalTarget.log_delivery_s if is_loopback_url(endpoint) else 90.0
 
     def session(self, account: str = "default"):
         import boto3

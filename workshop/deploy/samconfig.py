@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from .template import FASTEST_SAFE_LOADER
+
 CONFIG_NAMES = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
 Config = dict[str, Any]
 
@@ -39,7 +41,8 @@ def load(path: Path) -> Config:
     except OSError as exc:
         raise SamConfigError(f"cannot read {path.name}: {exc.strerror}") from None
     try:
-        document = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else tomllib.loads(text)
+        document = (yaml.load(text, Loader=FASTEST_SAFE_LOADER) if path.suffix in (".yaml", ".yml")  # noqa: S506
+                    else tomllib.loads(text))
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         kind = "YAML" if path.suffix in (".yaml", ".yml") else "TOML"
         raise SamConfigError(f"{path.name} is not valid {kind}: {str(exc).splitlines()[0]}") from None

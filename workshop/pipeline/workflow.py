@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from ..deploy import samconfig
+from ..deploy.template import FASTEST_SAFE_LOADER
 from ..localcloud.safety import ACCOUNTS
 from .commands import is_pytest, option, option_values, python_command, split_script
 from .stages import Stage, stage_of
@@ -243,7 +244,7 @@ def find_workflows(root: Path) -> list[Path]:
 
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.load(path.read_text(), Loader=FASTEST_SAFE_LOADER)  # noqa: S506 - a SafeLoader
     except (OSError, yaml.YAMLError) as exc:
         raise PipelineError(f"{path.name} is not readable YAML: {exc}") from None
     if not isinstance(document, dict):
