@@ -36,9 +36,9 @@ def parse_body(body: str) -> dict[str, Any]:
 
 
 def apply(cloud: LocalCloud) -> None:
-    Stack.parse_template = staticmethod(parse_body)  # type: ignore[method-assign]
+    Stack.parse_template = staticmethod(parse_body)
 
     def _parse_template(self: ChangeSet) -> None:
         self.template_dict = parse_body(self.template)
 
-    ChangeSet._parse_template = _parse_template  # type: ignore[method-assign]
+    ChangeSet._parse_template = _parse_template
