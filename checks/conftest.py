@@ -102,7 +102,7 @@ def aws(target):
     """
     from checks.support import not_gradable_here
 
-    sessions = {}
+    sessions, clients = {}, {}
 
     def client(service: str, account: str = "default"):
         if account not in sessions:
@@ -110,7 +110,9 @@ def aws(target):
                 sessions[account] = target.session(account)
             except NotOnThisTarget:
                 not_gradable_here(f"it reads your second ({account}) account: pass --prod-profile PROFILE")
-        return sessions[account].client(service)
+        if (service, account) not in clients:  # a client costs 10-20 ms to make; botocore's are thread-safe
+            clients[service, account] = sessions[account].client(service)
+        return clients[service, account]
 
     return client
 

@@ -6,6 +6,7 @@ import inspect
 import json
 from importlib import metadata
 
+import pytest
 from moto.awslambda import models as lambda_models
 from moto.cloudformation import parsing
 from moto.core import responses
@@ -156,3 +157,33 @@ def test_template_bodies_still_go_through_the_two_parsers_we_replace_and_parse_a
     for body in (short, json.dumps({"Resources": {"T": {"Type": "X", "Properties": {"N": 1.5, "B": True, "S": "0"}}}}),
                  "{Resources: {T: {Type: X}}}"):
         assert parse_body(body) == yaml.load(body, Loader=yaml.Loader), body  # moto's own reading
+
+
+def test_the_dispatcher_still_asks_for_moto_modules_by_host_and_gets_the_same_list():
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    from workshop.localcloud.patches import dispatch
+
+    assert "backends.list_of_moto_modules()" in inspect.getsource(DomainDispatcherApplication.get_backend_for_host)
+    before = list(backends.list_of_moto_modules())
+    dispatch.apply(None)
+    assert list(backends.list_of_moto_modules()) == before and "dynamodb" in before
+
+
+def test_a_definition_is_parsed_once_and_each_call_still_gets_components_of_its_own():
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    from workshop.localcloud.patches import asl_parse
+
+    # patches/asl_parse.py keeps the tree and runs the Preprocessor again, as moto's parse does
+    source = inspect.getsource(AmazonStateLanguageParser.parse)
+    assert ("preprocessor.visit(tree)" in source and "return program, tree" in source) or getattr(
+        AmazonStateLanguageParser.parse, "_keeps_trees", False)
+    asl_parse.apply(None)
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "End": True}}})
+    first, tree = AmazonStateLanguageParser.parse(definition)
+    again, same_tree = AmazonStateLanguageParser.parse(definition)
+    assert same_tree is tree and again is not first and type(again) is type(first)
+    with pytest.raises(Exception, match="ASLParserException"):
+        AmazonStateLanguageParser.parse('{"StartAt": "A", "States": {"A": {"Type": "Nope"}}}')
