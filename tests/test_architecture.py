@@ -30,7 +30,7 @@ CHECKS_MAY_IMPORT = (
     "workshop.deploy.target", "workshop.deploy.targets", "workshop.deploy.layout", "workshop.deploy.logs",
     "workshop.deploy.template", "workshop.deploy.intrinsics", "workshop.deploy.samconfig", "workshop.deploy.apis",
     "workshop.deploy.tokens",
-    "workshop.pipeline", "workshop.tree", "workshop.unit_tests",
+    "workshop.pipeline", "workshop.tree", "workshop.unit_tests", "workshop.kept",
 )
 LOCALCLOUD_MAY_NOT_IMPORT = ("workshop.course", "workshop.grading", "workshop.cli", "checks")
 # Usable on its own: of the rest of the package, the local cloud needs only the reader of installed
