@@ -106,3 +106,53 @@ def test_another_prefix_that_starts_the_same_is_left_alone(local, tree, unique):
     finally:
         local.destroy_prefix(unique)
         local.destroy_prefix(f"{unique}-copy")
+
+
+ROLE_AND_TABLE = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]}
+      ManagedPolicyArns: [MANAGED]
+      Policies:
+        - PolicyName: table
+          PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "ACTION", Resource: !GetAtt Table.Arn}]}
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: KEY, AttributeType: S}]
+      KeySchema: [{AttributeName: KEY, KeyType: HASH}]
+Outputs:
+  Role: {Value: !Ref Role}
+  Table: {Value: !Ref Table}
+  TableArn: {Value: !GetAtt Table.Arn}
+"""
+
+
+def role_and_table(path: Path, action: str, managed: str, key: str) -> Path:
+    path.write_text(ROLE_AND_TABLE.replace("ACTION", action).replace("MANAGED", managed).replace("KEY", key))
+    return path
+
+
+def test_an_update_reaches_a_roles_policies_and_replaces_a_changed_table(local, tmp_path, unique):
+    """A learner's corrected policy must reach the role (moto updated its description only), and a
+    table whose key changed is replaced, not lost from the stack (moto stored None for it)."""
+    template = tmp_path / "template.yaml"
+    first = local.deploy_template(role_and_table(template, "dynamodb:*", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+                                                 "id"), unique)
+    iam, dynamodb = local.session().client("iam"), local.session().client("dynamodb")
+    dynamodb.put_item(TableName=first.outputs["Table"], Item={"id": {"S": "kept?"}})
+
+    second = local.deploy_template(role_and_table(template, "dynamodb:GetItem",
+                                                  "arn:aws:iam::aws:policy/AWSLambdaExecute", "pk"), unique)
+    assert second.outputs == first.outputs  # same role, same table name: every Ref still holds
+    policy = iam.get_role_policy(RoleName=second.outputs["Role"], PolicyName="table")["PolicyDocument"]
+    assert policy["Statement"][0]["Action"] == "dynamodb:GetItem"
+    attached = iam.list_attached_role_policies(RoleName=second.outputs["Role"])["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/AWSLambdaExecute"]
+    table = dynamodb.describe_table(TableName=second.outputs["Table"])["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert dynamodb.scan(TableName=second.outputs["Table"])["Count"] == 0  # a replaced table starts empty, as on AWS
+    assert local.destroy_stack(unique)

@@ -4,6 +4,10 @@ moto 5.2.5 answers a resource that fails to create with an HTML 500 and no name,
 a resource of a type it does not know as nothing. Here both become a ValidationError naming the
 logical id, its type and the reason.
 
+A changed resource of a type moto has no update for (a DynamoDB table) is replaced: deleted and
+created from its new properties (moto stored None for it, and every Ref and GetAtt of the stack
+then failed with an HTML 500).
+
 An UpdateStack refreshes the stack's exports (moto 5.2.5 keeps those of its first template, so an
 export added by an update cannot be imported, and one removed lingers).
 
@@ -80,3 +84,34 @@ def apply(cloud: LocalCloud) -> None:
             raise ValidationError(message=f"Resource {logical_id} ({resource_json.get('Type')}) failed to create: {reason}") from exc
 
     parsing.parse_and_create_resource = parse_and_create_resource
+
+    original_resource_update = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        kind = parsing.resource_class_from_type(resource_json.get("Type", ""))
+        if kind is None or not hasattr(kind.update_from_cloudformation_json, "__isabstractmethod__"):
+            return original_resource_update(logical_id, resource_json, resources_map, account_id, region_name)
+        return replace_resource(logical_id, resource_json, resources_map, account_id, region_name)
+
+    parsing.parse_and_update_resource = parse_and_update_resource
+
+
+def replace_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    """A changed resource of a type moto cannot update (a DynamoDB table): deleted and created again
+    from the new properties, as CloudFormation replaces one, under the same physical name unless
+    the template names it (moto would store None and break every Ref and GetAtt of the stack)."""
+    old = resources_map._parsed_resources.get(logical_id)
+    kind, properties_json, name = parsing.parse_resource_and_generate_name(logical_id, resource_json, resources_map)
+    name_property = parsing.resource_name_property_from_type(resource_json["Type"])
+    if old is not None:
+        resources_map._delete_resource(old, resource_json)
+        if not (name_property and name_property in (resource_json.get("Properties") or {})):
+            name = getattr(old, "physical_resource_id", name)  # what the stack's Refs already resolved to
+    try:
+        new = kind.create_from_cloudformation_json(name, properties_json, account_id, region_name)
+    except Exception as exc:  # noqa: BLE001 - a model error becomes a named resource failure
+        raise ValidationError(message=f"Resource {logical_id} ({resource_json.get('Type')}) failed to update: "
+                                      f"{type(exc).__name__}: {exc}") from exc
+    new.cf_resource_type = resource_json["Type"]
+    new.logical_resource_id = logical_id
+    return new

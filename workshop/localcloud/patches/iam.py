@@ -1,8 +1,10 @@
-"""IAM: inline role policies from CloudFormation are JSON; OIDC providers from CloudFormation exist.
+"""IAM: inline role policies from CloudFormation are JSON; OIDC providers from CloudFormation exist;
+a stack update changes a role's policies.
 
 moto 5.2.5 stores a CloudFormation role's inline `Policies` as the Python repr of a dict,
-so get_role_policy answers a string that is not JSON; and it has no CloudFormation type for
-AWS::IAM::OIDCProvider (the stack completes, no provider is made).
+so get_role_policy answers a string that is not JSON; it has no CloudFormation type for
+AWS::IAM::OIDCProvider (the stack completes, no provider is made); and a stack update changes a
+role's description only, so a corrected policy never reached the role.
 """
 
 from __future__ import annotations
@@ -55,6 +57,38 @@ def apply(cloud: LocalCloud | None = None) -> None:  # moto only: needs nothing 
         return delete_role(cls, resource_name, cloudformation_json, account_id, region_name)
 
     Role.delete_from_cloudformation_json = classmethod(delete_role_from_cloudformation)
+
+    def update_role_from_cloudformation(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                                        region_name):
+        """IAM's update in place: trust policy, inline policies and managed policies as the template now says
+        (moto updates the description only: a learner's corrected policy would never reach the role)."""
+        properties = cloudformation_json.get("Properties") or {}
+        backend = iam_backends[account_id][get_partition(region_name)]
+        role = original_resource
+        if properties.get("RoleName", role.name) != role.name or properties.get("Path", "/") != role.path:
+            # a new name or path is a new role, as CloudFormation replaces it
+            delete_role_from_cloudformation(cls, role.name, cloudformation_json, account_id, region_name)
+            return create_role_from_cloudformation(cls, new_resource_name, cloudformation_json, account_id,
+                                                   region_name)
+        trust = properties.get("AssumeRolePolicyDocument")
+        if trust is not None:
+            backend.update_assume_role_policy(role.name, trust if isinstance(trust, str) else json.dumps(trust))
+        inline = {p["PolicyName"]: p["PolicyDocument"] for p in properties.get("Policies") or []}
+        for name in set(role.policies) - set(inline):
+            role.delete_policy(name)
+        for name, document in inline.items():
+            role.put_policy(name, document)
+        wanted = {arn for arn in properties.get("ManagedPolicyArns") or [] if isinstance(arn, str)}
+        for arn in set(role.managed_policies) - wanted:
+            backend.detach_role_policy(arn, role.name)
+        for arn in wanted - set(role.managed_policies):
+            if _known_policy(backend, arn):
+                backend.attach_role_policy(arn, role.name)
+        role.description = properties.get("Description", "")
+        role.max_session_duration = properties.get("MaxSessionDuration", 3600)
+        return role
+
+    Role.update_from_cloudformation_json = classmethod(update_role_from_cloudformation)
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()  # moto builds its type map once; OidcProvider below joins it
 
