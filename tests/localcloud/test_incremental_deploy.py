@@ -113,11 +113,15 @@ Resources:
   Role:
     Type: AWS::IAM::Role
     Properties:
-      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]}
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]
       ManagedPolicyArns: [MANAGED]
       Policies:
         - PolicyName: table
-          PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "ACTION", Resource: !GetAtt Table.Arn}]}
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement: [{Effect: Allow, Action: "ACTION", Resource: !GetAtt Table.Arn}]
   Table:
     Type: AWS::DynamoDB::Table
     Properties:
