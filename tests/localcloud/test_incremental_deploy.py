@@ -108,6 +108,7 @@ def test_another_prefix_that_starts_the_same_is_left_alone(local, tree, unique):
         local.destroy_prefix(f"{unique}-copy")
 
 
+
 ROLE_AND_TABLE = """AWSTemplateFormatVersion: "2010-09-09"
 Resources:
   Role:
@@ -135,28 +136,67 @@ Outputs:
 """
 
 
-def role_and_table(path: Path, action: str, managed: str, key: str) -> Path:
-    path.write_text(ROLE_AND_TABLE.replace("ACTION", action).replace("MANAGED", managed).replace("KEY", key))
-    return path
+def role_and_table(action: str, managed: str, key: str) -> str:
+    return ROLE_AND_TABLE.replace("ACTION", action).replace("MANAGED", managed).replace("KEY", key)
 
 
-def test_an_update_reaches_a_roles_policies_and_replaces_a_changed_table(local, tmp_path, unique):
-    """A learner's corrected policy must reach the role (moto updated its description only), and a
-    table whose key changed is replaced, not lost from the stack (moto stored None for it)."""
-    template = tmp_path / "template.yaml"
-    first = local.deploy_template(role_and_table(template, "dynamodb:*", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
-                                                 "id"), unique)
+def test_an_update_stack_reaches_a_roles_policies_and_replaces_a_changed_table(local, unique):
+    """UpdateStack as the SAM CLI's change sets run it: a corrected policy must reach the role (moto
+    updated its description only), and a table whose key changed is replaced, not lost from the
+    stack (moto stored None for it, and every Ref and GetAtt then failed with a 500)."""
+    cloudformation = local.session().client("cloudformation")
     iam, dynamodb = local.session().client("iam"), local.session().client("dynamodb")
-    dynamodb.put_item(TableName=first.outputs["Table"], Item={"id": {"S": "kept?"}})
 
-    second = local.deploy_template(role_and_table(template, "dynamodb:GetItem",
-                                                  "arn:aws:iam::aws:policy/AWSLambdaExecute", "pk"), unique)
-    assert second.outputs == first.outputs  # same role, same table name: every Ref still holds
-    policy = iam.get_role_policy(RoleName=second.outputs["Role"], PolicyName="table")["PolicyDocument"]
-    assert policy["Statement"][0]["Action"] == "dynamodb:GetItem"
-    attached = iam.list_attached_role_policies(RoleName=second.outputs["Role"])["AttachedPolicies"]
-    assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/AWSLambdaExecute"]
-    table = dynamodb.describe_table(TableName=second.outputs["Table"])["Table"]
-    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert dynamodb.scan(TableName=second.outputs["Table"])["Count"] == 0  # a replaced table starts empty, as on AWS
-    assert local.destroy_stack(unique)
+    def outputs() -> dict[str, str]:
+        stack = cloudformation.describe_stacks(StackName=unique)["Stacks"][0]
+        return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+
+    cloudformation.create_stack(StackName=unique, Capabilities=["CAPABILITY_IAM"], TemplateBody=role_and_table(
+        "dynamodb:*", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "id"))
+    first = outputs()
+    dynamodb.put_item(TableName=first["Table"], Item={"id": {"S": "kept?"}})
+    cloudformation.update_stack(StackName=unique, Capabilities=["CAPABILITY_IAM"], TemplateBody=role_and_table(
+        "dynamodb:GetItem", "arn:aws:iam::aws:policy/AWSLambdaExecute", "pk"))
+    try:
+        assert outputs() == first  # same role, same table name: every Ref still holds
+        policy = iam.get_role_policy(RoleName=first["Role"], PolicyName="table")["PolicyDocument"]
+        assert policy["Statement"][0]["Action"] == "dynamodb:GetItem"
+        attached = iam.list_attached_role_policies(RoleName=first["Role"])["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/AWSLambdaExecute"]
+        table = dynamodb.describe_table(TableName=first["Table"])["Table"]
+        assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+        assert dynamodb.scan(TableName=first["Table"])["Count"] == 0  # a replaced table starts empty, as on AWS
+    finally:
+        cloudformation.delete_stack(StackName=unique)
+
+
+def test_a_template_change_beyond_function_code_replaces_the_stack_so_nothing_points_at_the_old(local, tree, unique):
+    """A table given a name of its own (a fairness case of module 01, then undone): moto's in-place
+    update replaced the table but left the function's environment naming the old one."""
+    template = tree / "services" / "alpha" / "template.yaml"
+    template.write_text(template.read_text().replace("      Handler: pid.handler\n", (
+        "      Handler: pid.handler\n      Environment: {Variables: {TABLE: !Ref Table}}\n"
+        "  Table:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n"
+        "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n"
+        "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n")))
+    lam = local.session().client("lambda")
+
+    def table_of(info) -> str:
+        return lam.get_function_configuration(FunctionName=info.outputs["FunctionName"])["Environment"]["Variables"]["TABLE"]
+
+    try:
+        first = table_of(local.deploy_tree(tree, unique).stacks[f"{unique}-alpha"])
+        template.write_text(template.read_text().replace("BillingMode:", f"TableName: {unique}-named\n      BillingMode:"))
+        named = local.deploy_tree(tree, unique).stacks[f"{unique}-alpha"]
+        assert named.changed and table_of(named) == f"{unique}-named" != first
+        template.write_text(template.read_text().replace(f"TableName: {unique}-named\n      ", ""))
+        back = local.deploy_tree(tree, unique).stacks[f"{unique}-alpha"]
+        tables = local.session().client("dynamodb").list_tables()["TableNames"]
+        assert table_of(back) in tables and f"{unique}-named" not in tables
+        pid = served_by(local, back)["pid"]  # and a code-only edit is still an update in place: the env is new
+        handler = tree / "services" / "alpha" / "src" / "pid.py"
+        handler.write_text(handler.read_text().replace("VERSION = 1", "VERSION = 2"))
+        edited = local.deploy_tree(tree, unique).stacks[f"{unique}-alpha"]
+        assert edited.outputs == back.outputs and served_by(local, edited)["pid"] != pid
+    finally:
+        local.destroy_prefix(unique)
