@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from workshop.course import ROOT
 from workshop.localcloud import control
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# One store of kept results (transforms, code zips, unit-test passes, checker runs) for every
+# test, including those that give a learner's checkout a state folder of its own: what one test
+# packaged or ran on the same bytes another need not do again. Tests of the store itself unset it.
+os.environ.setdefault("WORKSHOP_KEPT", str(ROOT / ".workshop"))
 
 
 @pytest.fixture(scope="session")

@@ -126,6 +126,7 @@ def test_the_documented_aws_route_deploys_and_scores_full_marks(number, cloud, s
         **offline_pip(wheelhouse),
         "WORKSHOP_WORKSPACE": str(tmp_path / "workspace"),
         "WORKSHOP_STATE": str(tmp_path / "state"),
+        "WORKSHOP_KEPT": os.environ.get("WORKSHOP_KEPT", str(tmp_path / "state")),  # the suite's store (conftest)
         "PYTHONPATH": str(course.ROOT),  # `workshop` from this tree
     }
     started, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -25,6 +25,7 @@ def lint(folder):
 
 def test_cfn_lint_runs_again_only_when_the_bytes_it_reads_change(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path / "state"))
+    monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
     shop = tmp_path / "shop"
     shop.mkdir()
     (shop / "template.yaml").write_text(TEMPLATE)

@@ -11,6 +11,7 @@ from workshop.unit_tests import UnitTestRun, folder_digest
 @pytest.fixture(autouse=True)
 def state(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path / "state"))
+    monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
 
 
 def service(where, body: str, runs_to=None):

@@ -1,6 +1,7 @@
 """Results kept between processes, under the course state (`.workshop/<kind>/<key>`): a deploy's
 transform results and code zips, the records of unit-test runs that passed, what a checker tool
-printed for the files it was given.
+printed for the files it was given. `WORKSHOP_KEPT` puts them elsewhere: the test suite shares
+one store between learners' checkouts that each have a state of their own.
 
 Each is deterministic in what its key digests, so a later check may use it instead of doing
 the work again. Written whole (write, then rename: other processes read these), the oldest
@@ -20,8 +21,12 @@ from pathlib import Path
 from .course import state_root
 
 
+def root() -> Path:
+    return Path(os.environ["WORKSHOP_KEPT"]) if os.environ.get("WORKSHOP_KEPT") else state_root()
+
+
 def _path(kind: str, key: str) -> Path:
-    return state_root() / kind / key
+    return root() / kind / key
 
 
 def read(kind: str, key: str) -> bytes | None:
@@ -48,7 +53,7 @@ def newest_first(kind: str) -> list[Path]:
     """What is kept of a kind, the newest first."""
     found = []
     try:
-        for path in (state_root() / kind).iterdir():
+        for path in (root() / kind).iterdir():
             if not path.name.endswith(".partial"):
                 try:
                     found.append((path.stat().st_mtime, path))

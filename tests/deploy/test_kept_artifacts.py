@@ -7,6 +7,7 @@ from workshop.deploy import package
 
 def test_a_zip_is_made_once_for_the_same_files_and_again_when_one_changes(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path / "state"))
+    monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
     code = tmp_path / "src"
     code.mkdir()
     (code / "app.py").write_text("def handler(event, context):\n    return 1\n")

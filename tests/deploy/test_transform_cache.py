@@ -16,6 +16,7 @@ TEMPLATE = {
 
 def test_the_same_inputs_are_transformed_once_and_give_the_same_template(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
+    monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
     calls = []
     original = sam_transform.transform
     monkeypatch.setattr(sam_transform, "transform", lambda *a: calls.append(a) or original(*a))
@@ -36,6 +37,7 @@ def test_the_same_inputs_are_transformed_once_and_give_the_same_template(tmp_pat
 
 def test_a_refused_template_is_never_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
+    monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
     bad = {"Transform": "AWS::Serverless-2016-10-31",
            "Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Handler": 3}}}}
     for _ in range(2):
@@ -50,6 +52,7 @@ def test_a_refused_template_is_never_kept(tmp_path, monkeypatch):
 
 def test_the_stack_name_counts_only_where_the_template_names_it(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
+    monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
     calls = []
     original = sam_transform.transform
     monkeypatch.setattr(sam_transform, "transform", lambda *a: calls.append(a) or original(*a))
