@@ -122,7 +122,7 @@ def test_the_documented_aws_route_deploys_and_scores_full_marks(number, cloud, s
         "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
         "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "SAM_CLI_TELEMETRY": "0",
-        "SAM_CLI_POLL_DELAY": "0.5",  # stacks are complete at once here: don't wait 5 s between polls
+        "SAM_CLI_POLL_DELAY": "0.1",  # stacks are complete at once here: do not wait 5 s between polls
         **offline_pip(wheelhouse),
         "WORKSHOP_WORKSPACE": str(tmp_path / "workspace"),
         "WORKSHOP_STATE": str(tmp_path / "state"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from workshop.deploy import local
 from workshop.localcloud import sam_transform
 
@@ -64,3 +66,34 @@ def test_the_stack_name_counts_only_where_the_template_names_it(tmp_path, monkey
     local.transform(named, {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
     local.transform(named, {"Stage": "dev"}, "123456789012", "us-east-1", "shop-broken")
     assert len(calls) == 3
+
+
+def packaged(key: str, **more: str) -> dict:
+    """The template as packaged: the function's code at an uploaded key (its digest)."""
+    template = json.loads(json.dumps(TEMPLATE))
+    template["Resources"]["Fn"]["Properties"].update({"CodeUri": {"Bucket": "artifacts", "Key": key}, **more})
+    return template
+
+
+def test_new_code_reuses_the_transform_and_gets_its_own_key_unless_sam_names_a_version_after_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
+    monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
+    calls = []
+    original = sam_transform.transform
+    monkeypatch.setattr(sam_transform, "transform", lambda *a: calls.append(a) or original(*a))
+
+    def code(result: dict) -> dict:
+        return result["Resources"]["Fn"]["Properties"]["Code"]
+
+    first = local.transform(packaged("digest-one.zip"), {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
+    edited = local.transform(packaged("digest-two.zip"), {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
+    assert len(calls) == 1  # a handler edit: the same transform, the new code
+    assert code(first) == {"S3Bucket": "artifacts", "S3Key": "digest-one.zip"}
+    assert code(edited) == {"S3Bucket": "artifacts", "S3Key": "digest-two.zip"}
+    assert edited == original(packaged("digest-two.zip"), {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
+
+    # SAM names a published Version after the code: that template is transformed for each key
+    local.transform(packaged("digest-one.zip", AutoPublishAlias="live"), {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
+    versioned = local.transform(packaged("digest-two.zip", AutoPublishAlias="live"), {"Stage": "dev"}, "123456789012",
+                                "us-east-1", "shop")
+    assert len(calls) == 3 and "digest-two.zip" in str(versioned)

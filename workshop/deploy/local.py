@@ -34,7 +34,10 @@ def transform(template: dict[str, Any], parameters: dict[str, str], account: str
     The transform is deterministic, and importing and running aws-sam-translator costs 0.2 to 0.7 s
     a template, so a result is kept under a digest of all it depends on (the packaged template,
     parameters, account, region, the stack name where the template names it, the translator's
-    version and our transform module): an unchanged template is not transformed again."""
+    version and our transform module): an unchanged template is not transformed again. A
+    function's code location is left out of the digest (the translator copies it to the
+    function's Code and nowhere else), so an edit to a handler reuses the template's transform."""
+    template, code_keys = _code_keys_out(template)
     text = json.dumps(template, sort_keys=True, default=str)
     # the translator reads the stack name only where the template names it (a Ref or Sub of
     # AWS::StackName): otherwise the same template under another stack name transforms the same
@@ -42,7 +45,7 @@ def transform(template: dict[str, Any], parameters: dict[str, str], account: str
     inputs = json.dumps([text, parameters, account, region, named, _transform_version()], sort_keys=True)
     key = hashlib.sha256(inputs.encode()).hexdigest() + ".json"
     try:
-        return json.loads(kept.read(TRANSFORMS, key) or b"")
+        return _code_keys_in(json.loads(kept.read(TRANSFORMS, key) or b""), code_keys)
     except ValueError:
         pass  # not transformed before (or a damaged record): transform now
     try:
@@ -50,7 +53,39 @@ def transform(template: dict[str, Any], parameters: dict[str, str], account: str
     except sam_transform.TransformError as exc:
         raise DeployError(str(exc)) from None
     kept.keep(TRANSFORMS, key, json.dumps(result).encode(), TRANSFORMS_KEPT)
-    return result
+    return _code_keys_in(result, code_keys)
+
+
+# What makes SAM derive something from a function's code location (a Version's logical id)
+_HASHES_CODE = ("AutoPublishAlias", "AutoPublishCodeSha256", "DeploymentPreference")
+
+
+def _code_keys_out(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The template with each packaged function's code key replaced by a stand-in, and the
+    stand-ins' real keys. Functions whose Version SAM names after their code keep their keys."""
+    globals_function = (template.get("Globals") or {}).get("Function") or {}
+    if any(name in globals_function for name in _HASHES_CODE):
+        return template, {}
+    template, code_keys = json.loads(json.dumps(template, default=str)), {}
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource.get("Properties") or {}
+        code = props.get("CodeUri")
+        if isinstance(code, dict) and isinstance(code.get("Key"), str) and not any(n in props for n in _HASHES_CODE):
+            stand_in = f"workshop-code-of-{logical_id}"
+            code_keys[stand_in], code["Key"] = code["Key"], stand_in
+    return template, code_keys
+
+
+def _code_keys_in(document: Any, code_keys: dict[str, str]) -> Any:
+    if not code_keys:
+        return document
+    if isinstance(document, dict):
+        return {k: _code_keys_in(v, code_keys) for k, v in document.items()}
+    if isinstance(document, list):
+        return [_code_keys_in(v, code_keys) for v in document]
+    return code_keys.get(document, document) if isinstance(document, str) else document
 
 
 @functools.cache
