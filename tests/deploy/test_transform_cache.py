@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from workshop.deploy import local
 from workshop.localcloud import sam_transform
+
+REAL_TRANSFORM = sam_transform.transform
 
 TEMPLATE = {
     "Transform": "AWS::Serverless-2016-10-31",
@@ -16,12 +20,22 @@ TEMPLATE = {
 }
 
 
-def test_the_same_inputs_are_transformed_once_and_give_the_same_template(tmp_path, monkeypatch):
+@pytest.fixture
+def calls(tmp_path, monkeypatch) -> list:
+    """A transform store of the test's own; each real transform (not answered from it) is listed."""
     monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
     monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
-    calls = []
-    original = sam_transform.transform
-    monkeypatch.setattr(sam_transform, "transform", lambda *a: calls.append(a) or original(*a))
+    made: list = []
+
+    def counted(*arguments):
+        made.append(arguments)
+        return REAL_TRANSFORM(*arguments)
+
+    monkeypatch.setattr(sam_transform, "transform", counted)
+    return made
+
+
+def test_the_same_inputs_are_transformed_once_and_give_the_same_template(calls):
 
     first = local.transform(TEMPLATE, {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
     again = local.transform(TEMPLATE, {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
@@ -52,12 +66,7 @@ def test_a_refused_template_is_never_kept(tmp_path, monkeypatch):
     assert not list((tmp_path / "transforms").glob("*.json"))
 
 
-def test_the_stack_name_counts_only_where_the_template_names_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
-    monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
-    calls = []
-    original = sam_transform.transform
-    monkeypatch.setattr(sam_transform, "transform", lambda *a: calls.append(a) or original(*a))
+def test_the_stack_name_counts_only_where_the_template_names_it(calls):
     local.transform(TEMPLATE, {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
     local.transform(TEMPLATE, {"Stage": "dev"}, "123456789012", "us-east-1", "shop-broken")
     assert len(calls) == 1  # nothing in it reads the stack name
@@ -75,12 +84,7 @@ def packaged(key: str, **more: str) -> dict:
     return template
 
 
-def test_new_code_reuses_the_transform_and_gets_its_own_key_unless_sam_names_a_version_after_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKSHOP_STATE", str(tmp_path))
-    monkeypatch.delenv("WORKSHOP_KEPT", raising=False)  # a store of its own, not the suite's
-    calls = []
-    original = sam_transform.transform
-    monkeypatch.setattr(sam_transform, "transform", lambda *a: calls.append(a) or original(*a))
+def test_new_code_reuses_the_transform_and_gets_its_own_key_unless_sam_names_a_version_after_it(calls):
 
     def code(result: dict) -> dict:
         return result["Resources"]["Fn"]["Properties"]["Code"]
@@ -90,7 +94,7 @@ def test_new_code_reuses_the_transform_and_gets_its_own_key_unless_sam_names_a_v
     assert len(calls) == 1  # a handler edit: the same transform, the new code
     assert code(first) == {"S3Bucket": "artifacts", "S3Key": "digest-one.zip"}
     assert code(edited) == {"S3Bucket": "artifacts", "S3Key": "digest-two.zip"}
-    assert edited == original(packaged("digest-two.zip"), {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
+    assert edited == REAL_TRANSFORM(packaged("digest-two.zip"), {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
 
     # SAM names a published Version after the code: that template is transformed for each key
     local.transform(packaged("digest-one.zip", AutoPublishAlias="live"), {"Stage": "dev"}, "123456789012", "us-east-1", "shop")
