@@ -200,3 +200,46 @@ def test_a_template_change_beyond_function_code_replaces_the_stack_so_nothing_po
         assert edited.outputs == back.outputs and served_by(local, edited)["pid"] != pid
     finally:
         local.destroy_prefix(unique)
+
+
+
+EXPORTER = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+Outputs:
+  TableName:
+    Value: !Ref Table
+    Export: {Name: !Sub "${AWS::StackName}-table"}
+"""
+
+
+def test_a_replaced_stack_whose_exports_changed_is_imported_again(local, tree, unique):
+    """moto resolves an import when the importing stack is made and does not track it: after the
+    exporter is replaced (its table renamed), the importer is made again from the new value."""
+    (tree / "services" / "beta" / "template.yaml").write_text(EXPORTER)
+    alpha = tree / "services" / "alpha" / "template.yaml"
+    alpha.write_text(alpha.read_text().replace("      Handler: pid.handler\n", (
+        "      Handler: pid.handler\n"
+        f"      Environment: {{Variables: {{TABLE: !ImportValue {unique}-beta-table}}}}\n")))
+    lam = local.session().client("lambda")
+
+    def imported(deployment) -> str:
+        function = deployment.stacks[f"{unique}-alpha"].outputs["FunctionName"]
+        return lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]["TABLE"]
+
+    try:
+        # beta (sorted after alpha) must exist first: deploy it alone, then the tree
+        local.deploy_template(tree / "services" / "beta" / "template.yaml", f"{unique}-beta")
+        first = local.deploy_tree(tree, unique)
+        assert imported(first) == first.stacks[f"{unique}-beta"].outputs["TableName"]
+        (tree / "services" / "beta" / "template.yaml").write_text(EXPORTER.replace(
+            "BillingMode:", f"TableName: {unique}-renamed\n      BillingMode:"))
+        second = local.deploy_tree(tree, unique)
+        assert not second.errors and imported(second) == f"{unique}-renamed"
+    finally:
+        local.destroy_prefix(unique)

@@ -219,20 +219,18 @@ class LocalDeployer:
             return self._replace(request)  # moto could not apply it in place: start from a clean stack
         return True
 
+    def exports(self) -> dict[str, str]:
+        """The account's exports, name -> value."""
+        found = {}
+        for page in self.cloudformation.get_paginator("list_exports").paginate():
+            found.update({e["Name"]: e["Value"] for e in page.get("Exports", [])})
+        return found
+
     def _replace(self, request: dict[str, Any]) -> bool:
         """The stack deleted and created again from the new template: what moto's in-place update
         gets wrong (a replaced table whose functions keep its old name, an API whose new deployment
         is created before the API it points at) cannot leave a stale stack behind."""
-        try:
-            self.cloudformation.delete_stack(StackName=request["StackName"])
-        except ClientError as exc:  # another stack imports one of its exports: update it in place after all
-            if "Export" not in _reason(exc):
-                raise DeployError(f"{request['StackName']}: {_reason(exc)}") from None
-            try:
-                self.cloudformation.update_stack(**request)
-            except ClientError as update_error:
-                raise DeployError(f"{request['StackName']}: {_reason(update_error)}") from None
-            return True
+        self.cloudformation.delete_stack(StackName=request["StackName"])
         self._create(request)
         return True
 

@@ -57,20 +57,36 @@ class LocalTarget(Target):
         if not templates:
             result.errors[prefix] = f"no template.yaml under {root}"
         tags = {PREFIX_TAG: prefix}
+        exported = deployer.exports()
         for template in templates:
             name = stack_name(prefix, root, template)
             result.templates[name] = template
-            try:
-                result.stacks[name] = deployer.deploy(template, name, parameters, tags=tags, progress=progress)
-            except DeployError as exc:
-                result.errors[name] = str(exc)
-                if deployer.destroy(name):
-                    progress(f"{name}: deleted (its template no longer deploys)")
+            self._deploy_one(deployer, template, name, parameters, tags, progress, result)
+        # A replaced stack may export new values (a table's new name); moto resolved each import when
+        # its stack was made, so a stack that imports is made again from them (CloudFormation would
+        # have refused to change an export in use).
+        moved = {n for n, v in exported.items() if deployer.exports().get(n, v) != v}
+        for name, template in result.templates.items():
+            if moved and name in result.stacks and "ImportValue" in template.read_text(errors="replace"):
+                progress(f"{name}: deploying again (an export it may import changed)")
+                deployer.destroy(name)
+                self._deploy_one(deployer, template, name, parameters, tags, progress, result)
         for name in self._stacks_of_prefix(deployer, prefix):
             if name not in result.templates:
                 progress(f"{name}: deleting (its template is gone)")
                 deployer.destroy(name)
         return result
+
+    @staticmethod
+    def _deploy_one(deployer: LocalDeployer, template: Path, name: str, parameters: dict[str, str] | None,
+                    tags: dict[str, str], progress: Progress, result: WorkspaceDeployment) -> None:
+        try:
+            result.stacks[name] = deployer.deploy(template, name, parameters, tags=tags, progress=progress)
+        except DeployError as exc:
+            result.stacks.pop(name, None)
+            result.errors[name] = str(exc)
+            if deployer.destroy(name):
+                progress(f"{name}: deleted (its template no longer deploys)")
 
     @staticmethod
     def _stacks_of_prefix(deployer: LocalDeployer, prefix: str) -> list[str]:
