@@ -431,7 +431,9 @@ test_a_wrong_refactor_fails_the_checkpoint_it_violates, test_a_correct_alternati
     variants.tests_for(MODULE, WRONG, CORRECT))
 
 
-STUCK_LIMIT = 15  # seconds from the stuck order's execution's end to the verdict (issue 16)
+# seconds from the stuck order's execution's end to the verdict (issue 16): half the 90 s order
+# timeout a fixed wait would take, so a shared, loaded machine (15.7 s seen in CI) cannot fail it
+STUCK_LIMIT = 45
 
 
 @pytest.mark.slow
