@@ -203,13 +203,14 @@ class LocalDeployer:
         return created
 
     def _update(self, request: dict[str, Any], stack: StackInfo) -> bool:
-        current = self.cloudformation.get_template(StackName=request["StackName"])["TemplateBody"]
+        current = _document(self.cloudformation.get_template(StackName=request["StackName"])["TemplateBody"])
+        wanted = json.loads(request["TemplateBody"])
         current_params = stack.parameters
         wanted_params = {p["ParameterKey"]: p["ParameterValue"] for p in request["Parameters"]}
         same_parameters = all(current_params.get(k) == v for k, v in wanted_params.items())
-        if _same_template(current, request["TemplateBody"]) and same_parameters:
+        if current == wanted and same_parameters:
             return False  # as CloudFormation: "No updates are to be performed"
-        if not (same_parameters and _code_only_change(current, request["TemplateBody"])):
+        if not (same_parameters and current is not None and _code_only_change(current, wanted)):
             return self._replace(request)
         try:
             self.cloudformation.update_stack(**request)
@@ -290,14 +291,9 @@ def _no_upload(key: str, data: bytes) -> tuple[str, str]:
     return "not-uploaded", key
 
 
-def _code_only_change(current: Any, wanted: str) -> bool:
+def _code_only_change(before: dict[str, Any], after: dict[str, Any]) -> bool:
     """Whether the templates differ only in Lambda functions' properties (new code, configuration):
     the learner's everyday edit, which moto applies in place. Anything else is replaced."""
-    try:
-        before = json.loads(current) if isinstance(current, str) else current
-        after = json.loads(wanted)
-    except ValueError:
-        return False
     old, new = before.get("Resources") or {}, after.get("Resources") or {}
     if {k: v for k, v in before.items() if k != "Resources"} != {k: v for k, v in after.items() if k != "Resources"}:
         return False
@@ -309,11 +305,12 @@ def _code_only_change(current: Any, wanted: str) -> bool:
                for name in changed)
 
 
-def _same_template(current: Any, wanted: str) -> bool:
+def _document(body: Any) -> dict[str, Any] | None:
+    """A stack's template body as CloudFormation answers it (a string, or already a document)."""
     try:
-        return (json.loads(current) if isinstance(current, str) else current) == json.loads(wanted)
+        return json.loads(body) if isinstance(body, str) else body
     except ValueError:
-        return False
+        return None
 
 
 def _reason(exc: ClientError) -> str:
