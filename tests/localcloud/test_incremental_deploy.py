@@ -109,6 +109,16 @@ def test_another_prefix_that_starts_the_same_is_left_alone(local, tree, unique):
 
 
 
+# The table every template of this file holds; KEY is its hash key's name.
+TABLE = """\
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: KEY, AttributeType: S}]
+      KeySchema: [{AttributeName: KEY, KeyType: HASH}]
+"""
+
 ROLE_AND_TABLE = """AWSTemplateFormatVersion: "2010-09-09"
 Resources:
   Role:
@@ -123,13 +133,7 @@ Resources:
           PolicyDocument:
             Version: "2012-10-17"
             Statement: [{Effect: Allow, Action: "ACTION", Resource: !GetAtt Table.Arn}]
-  Table:
-    Type: AWS::DynamoDB::Table
-    Properties:
-      BillingMode: PAY_PER_REQUEST
-      AttributeDefinitions: [{AttributeName: KEY, AttributeType: S}]
-      KeySchema: [{AttributeName: KEY, KeyType: HASH}]
-Outputs:
+""" + TABLE + """Outputs:
   Role: {Value: !Ref Role}
   Table: {Value: !Ref Table}
   TableArn: {Value: !GetAtt Table.Arn}
@@ -176,9 +180,7 @@ def test_a_template_change_beyond_function_code_replaces_the_stack_so_nothing_po
     template = tree / "services" / "alpha" / "template.yaml"
     template.write_text(template.read_text().replace("      Handler: pid.handler\n", (
         "      Handler: pid.handler\n      Environment: {Variables: {TABLE: !Ref Table}}\n"
-        "  Table:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      BillingMode: PAY_PER_REQUEST\n"
-        "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n"
-        "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n")))
+        + TABLE.replace("KEY", "id"))))
     lam = local.session().client("lambda")
 
     def table_of(info) -> str:
@@ -205,13 +207,7 @@ def test_a_template_change_beyond_function_code_replaces_the_stack_so_nothing_po
 
 EXPORTER = """AWSTemplateFormatVersion: "2010-09-09"
 Resources:
-  Table:
-    Type: AWS::DynamoDB::Table
-    Properties:
-      BillingMode: PAY_PER_REQUEST
-      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
-      KeySchema: [{AttributeName: id, KeyType: HASH}]
-Outputs:
+""" + TABLE.replace("KEY", "id") + """Outputs:
   TableName:
     Value: !Ref Table
     Export: {Name: !Sub "${AWS::StackName}-table"}
